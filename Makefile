@@ -1,0 +1,36 @@
+# Two promises (see README): `make demo` runs the demo server, `make test` runs every test.
+# Both build their own virtual environment from nothing but Python 3.11.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test lint typecheck pytest clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
+	$(BIN)/python -m pip install --quiet -e ".[drf,simplejwt,knox,redis]" --group dev
+	touch $(STAMP)
+
+demo: $(STAMP)
+	cd example && ../$(BIN)/python manage.py migrate --noinput
+	cd example && ../$(BIN)/python manage.py seed_demo
+	cd example && ../$(BIN)/python -m uvicorn chatsite.asgi:application --host $(HOST) --port $(PORT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage example/db.sqlite3

@@ -1,0 +1,129 @@
+"""The handshake pipeline: origin, credentials, authenticators, redaction.
+
+:func:`authenticate_handshake` is the only place that decides *who* a client is. It runs the
+transports (pure) and the authenticators (which may do I/O), then builds the application's copy of
+the scope with every credential removed. It raises a :class:`~channels_warden.exceptions.Rejection`
+for every refusal; the caller turns that into close codes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from ._types import Scope
+from .conf import WardenSettings
+from .credentials import Credential
+from .exceptions import AuthenticationFailed, BadRequest, ConflictingCredentials, OriginRejected
+from .identity import AuthInfo
+from .origins import Origin, is_same_origin, read_origin
+
+logger = logging.getLogger("channels_warden.auth")
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """The outcome of a successful handshake check."""
+
+    auth: AuthInfo
+    app_scope: Scope
+
+
+def origin_is_trusted(origin: Origin | None, scope: Scope, settings: WardenSettings) -> bool:
+    """Whether the Origin is on the allow-list or, when allowed, the server's own."""
+    if origin is None:
+        return False
+    if origin in settings.allowed_origins:
+        return True
+    return bool(settings.ALLOW_SAME_ORIGIN) and is_same_origin(origin, scope.get("headers", []))
+
+
+def check_origin(scope: Scope, settings: WardenSettings) -> bool:
+    """Apply the Origin rules that do not depend on credentials; return whether the Origin is trusted."""
+    origin = read_origin(scope.get("headers", []))
+    trusted = origin_is_trusted(origin, scope, settings)
+    if origin is None:
+        if not settings.ALLOW_MISSING_ORIGIN:
+            raise OriginRejected("no Origin header (set ALLOW_MISSING_ORIGIN for non-browser clients)")
+    elif settings.allowed_origins and not trusted:
+        raise OriginRejected(f"Origin {origin} is not in ALLOWED_ORIGINS")
+    return trusted
+
+
+def find_credentials(scope: Scope, settings: WardenSettings) -> list[Credential]:
+    """Every credential the configured transports find, explicit ones before cookies."""
+    found = [
+        credential
+        for transport in settings.transports
+        if (credential := transport.find(scope, max_bytes=settings.MAX_CREDENTIAL_BYTES)) is not None
+    ]
+    return sorted(found, key=lambda credential: credential.ambient)
+
+
+def _identity(user: Any) -> str:
+    return str(getattr(user, "pk", None))
+
+
+async def _authenticate(credential: Credential, scope: Scope, settings: WardenSettings) -> AuthInfo | None:
+    for authenticator in settings.authenticators:
+        if authenticator.handles(credential):
+            result = await authenticator.authenticate(credential, scope)
+            if result is None:
+                return None
+            user, info = result
+            return AuthInfo.from_credential(
+                user, info, authenticator=authenticator.name, transport=credential.transport
+            )
+    raise BadRequest(
+        f"no authenticator accepts {credential.scheme!r} credentials from {credential.transport}"
+    )
+
+
+async def authenticate_handshake(scope: Scope, settings: WardenSettings) -> Admission:
+    """Decide who the client is, or raise the rejection that explains why not."""
+    trusted = check_origin(scope, settings)
+    credentials = find_credentials(scope, settings)
+    if not trusted and any(credential.ambient for credential in credentials):
+        raise OriginRejected("cookie credentials from an Origin that is not trusted")
+    identities: list[AuthInfo] = []
+    for credential in credentials:
+        try:
+            info = await _authenticate(credential, scope, settings)
+        except AuthenticationFailed as exc:
+            if credential.ambient and identities:
+                # A stale cookie next to a valid explicit credential: the cookie proves nothing here.
+                logger.info(
+                    "ignored invalid %s credential next to a valid one: %s", credential.transport, exc.detail
+                )
+                continue
+            raise
+        if info is not None:
+            identities.append(info)
+    if len({_identity(info.user) for info in identities}) > 1:
+        transports = ", ".join(str(info.transport) for info in identities)
+        raise ConflictingCredentials(f"credentials from {transports} name different users")
+    auth = identities[0] if identities else AuthInfo.anonymous()
+    return Admission(auth=auth, app_scope=redacted_scope(scope, settings, auth))
+
+
+def redacted_scope(scope: Scope, settings: WardenSettings, auth: AuthInfo) -> Scope:
+    """The application's scope: credentials removed, ``user`` and ``auth`` set."""
+    app_scope = dict(scope)
+    for transport in settings.transports:
+        transport.redact(app_scope)
+    app_scope["user"] = auth.user
+    app_scope["auth"] = auth
+    return app_scope
+
+
+def accept_subprotocol(scope: Scope, settings: WardenSettings) -> str | None:
+    """The subprotocol warden must echo when it accepts (marker, or a raw JWT in compatibility mode)."""
+    for transport in settings.transports:
+        try:
+            protocol = transport.accept_subprotocol(scope)
+        except BadRequest:
+            return None
+        if protocol is not None:
+            return str(protocol)
+    return None

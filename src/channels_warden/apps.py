@@ -1,0 +1,16 @@
+"""Django app config: registers the system checks and the log filter."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class WardenConfig(AppConfig):
+    name = "channels_warden"
+    verbose_name = "channels-warden"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the checks)
+        from .logging import install_server_filters
+
+        install_server_filters()

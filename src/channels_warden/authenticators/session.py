@@ -1,0 +1,86 @@
+"""Django session cookies, checked the way ``django.contrib.auth.get_user`` checks them."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.utils.crypto import constant_time_compare
+
+from .._types import Scope
+from ..credentials import Credential
+from ..exceptions import AuthenticationFailed, PermissionDenied
+from ..identity import CredentialInfo
+from .base import AuthResult, BaseAuthenticator
+
+
+def _load(session: Any) -> dict[str, Any] | None:
+    """Load the session's data; ``None`` when no such session exists (forged, expired, flushed).
+
+    The database backend is read through its own row so that the row's ``expire_date`` (the real
+    end of the session) is known without a second query.
+    """
+    get_row = getattr(session, "_get_session_from_db", None)
+    if get_row is not None:
+        row = get_row()
+        if row is None:
+            return None
+        data: dict[str, Any] = session.decode(row.session_data)
+        session._session_cache = data
+        session._warden_expire_date = row.expire_date
+        return data
+    data = dict(session.items())
+    return None if session.session_key is None else data
+
+
+def _expires_at(session: Any) -> float:
+    expire_date = getattr(session, "_warden_expire_date", None) or session.get_expiry_date()
+    return float(expire_date.timestamp())
+
+
+class SessionAuthenticator(BaseAuthenticator):
+    """Django's session cookie, as set by ``django.contrib.auth.login``.
+
+    Honours the session auth hash (a password change ends every other session, as in Django),
+    ``AUTHENTICATION_BACKENDS`` and ``SECRET_KEY_FALLBACKS``. Session and user are read in one thread
+    hop (two queries with the database backend). A session without a user is anonymous (``None``);
+    a session key that matches no session, or a user whose hash no longer matches, is a rejection.
+    """
+
+    name = "session"
+    default_schemes = ("session",)
+
+    async def authenticate(self, credential: Credential, scope: Scope) -> AuthResult | None:
+        result: AuthResult | None = await database_sync_to_async(self.authenticate_sync)(
+            credential.secret, scope.get("session")
+        )
+        return result
+
+    def authenticate_sync(self, session_key: str, session: Any = None) -> AuthResult | None:
+        """The blocking part; runs in a worker thread."""
+        from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, load_backend
+
+        if session is None or session.session_key != session_key:
+            session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+        data = _load(session)
+        if data is None:
+            raise AuthenticationFailed("session does not exist or has expired")
+        user_id = data.get(SESSION_KEY)
+        if user_id is None:
+            return None
+        backend_path = data.get(BACKEND_SESSION_KEY)
+        if not isinstance(backend_path, str) or backend_path not in settings.AUTHENTICATION_BACKENDS:
+            raise AuthenticationFailed("session names an authentication backend that is not configured")
+        user = load_backend(backend_path).get_user(user_id)
+        if user is None:
+            raise AuthenticationFailed("session user is deleted or refused by its backend")
+        if not getattr(user, "is_active", True):
+            raise PermissionDenied("session user is inactive")
+        if hasattr(user, "get_session_auth_hash"):
+            session_hash = data.get(HASH_SESSION_KEY) or ""
+            hashes = [user.get_session_auth_hash(), *user.get_session_auth_fallback_hash()]
+            if not any(constant_time_compare(session_hash, known) for known in hashes):
+                raise AuthenticationFailed("session auth hash mismatch (password changed)")
+        return user, CredentialInfo(expires_at=_expires_at(session), session_key=session_key)

@@ -1,0 +1,159 @@
+"""The ``WARDEN`` settings, read lazily.
+
+Settings are read on first use, never at import, and forgotten whenever Django's ``setting_changed``
+fires for ``WARDEN`` (so ``override_settings`` and pytest-django's ``settings`` fixture work). Classes
+are named by import string, optionally with options::
+
+    WARDEN = {
+        "AUTHENTICATORS": [
+            "channels_warden.authenticators.SessionAuthenticator",
+            {"CLASS": "channels_warden.authenticators.SimpleJWTAuthenticator",
+             "OPTIONS": {"mode": "stateless"}},
+        ],
+    }
+
+A middleware may carry its own overrides (``WardenMiddleware(app, settings={...})``); they are laid
+over ``WARDEN``, which is laid over :data:`DEFAULTS`.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Mapping
+from functools import cached_property
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.utils.module_loading import import_string
+
+from .origins import Origin, parse_allowed_origin
+
+DEFAULTS: dict[str, Any] = {
+    # Where credentials are found, in order of preference.
+    "TRANSPORTS": [
+        "channels_warden.transports.SessionCookieTransport",
+        "channels_warden.transports.AuthorizationHeaderTransport",
+        "channels_warden.transports.SubprotocolTransport",
+    ],
+    # What credentials mean; each claims the schemes it understands.
+    "AUTHENTICATORS": ["channels_warden.authenticators.SessionAuthenticator"],
+    # Full origins (scheme://host[:port]) trusted to open sockets.
+    "ALLOWED_ORIGINS": [],
+    # Trust an Origin whose host and port equal the request's Host header.
+    "ALLOW_SAME_ORIGIN": True,
+    # Admit clients that send no Origin (non-browser clients), never with cookie credentials.
+    "ALLOW_MISSING_ORIGIN": False,
+    # Route policy used where no guard() says otherwise.
+    "ALLOW_ANONYMOUS": False,
+    "DEFAULT_PERMISSIONS": [],
+    # "close": accept, send a JSON frame, close with the code. "deny": refuse the HTTP handshake.
+    "REJECT_MODE": "close",
+    # Any single credential larger than this is refused without being decoded.
+    "MAX_CREDENTIAL_BYTES": 8192,
+    # The subprotocol clients offer next to "<scheme>.<token>", and that the server echoes.
+    "SUBPROTOCOL": "warden",
+    # Realm in the WWW-Authenticate header of deny mode.
+    "REALM": "websocket",
+    # Query parameters scrubbed from server log lines by RedactCredentialsFilter.
+    "REDACT_QUERY_PARAMETERS": ["token", "ticket", "access_token"],
+}
+
+REJECT_MODES = ("close", "deny")
+
+_live_settings: weakref.WeakSet[WardenSettings] = weakref.WeakSet()
+
+
+def build_instance(entry: Any, kind: str) -> Any:
+    """Instantiate an import string, a ``{"CLASS": ..., "OPTIONS": {...}}`` dict, or pass an instance."""
+    if isinstance(entry, str):
+        path, options = entry, {}
+    elif isinstance(entry, Mapping):
+        if set(entry) - {"CLASS", "OPTIONS"} or "CLASS" not in entry:
+            raise ImproperlyConfigured(
+                f"WARDEN {kind} entry {dict(entry)!r} must look like {{'CLASS': 'path', 'OPTIONS': {{...}}}}."
+            )
+        path, options = entry["CLASS"], dict(entry.get("OPTIONS", {}))
+    else:
+        return entry
+    try:
+        cls = import_string(path)
+    except ImportError as exc:
+        raise ImproperlyConfigured(f"WARDEN {kind} {path!r} could not be imported: {exc}") from exc
+    try:
+        return cls(**options)
+    except TypeError as exc:
+        raise ImproperlyConfigured(f"WARDEN {kind} {path!r} rejected its OPTIONS {options!r}: {exc}") from exc
+
+
+class WardenSettings:
+    """Attribute access to ``WARDEN`` with defaults, validated and cached until the next change."""
+
+    def __init__(self, overrides: Mapping[str, Any] | None = None) -> None:
+        self._overrides = dict(overrides or {})
+        self._check_keys(self._overrides, "override")
+        _live_settings.add(self)
+
+    @staticmethod
+    def _check_keys(values: Mapping[str, Any], where: str) -> None:
+        unknown = sorted(set(values) - set(DEFAULTS))
+        if unknown:
+            raise ImproperlyConfigured(
+                f"Unknown WARDEN {where} key(s) {', '.join(unknown)}; valid keys are {', '.join(DEFAULTS)}."
+            )
+
+    @cached_property
+    def _values(self) -> dict[str, Any]:
+        user = getattr(django_settings, "WARDEN", {})
+        if not isinstance(user, Mapping):
+            raise ImproperlyConfigured("settings.WARDEN must be a dict.")
+        self._check_keys(user, "setting")
+        values = {**DEFAULTS, **user, **self._overrides}
+        if values["REJECT_MODE"] not in REJECT_MODES:
+            raise ImproperlyConfigured(
+                f"WARDEN REJECT_MODE must be one of {REJECT_MODES}, not {values['REJECT_MODE']!r}."
+            )
+        return values
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in DEFAULTS:
+            raise AttributeError(f"Invalid WARDEN setting: {name!r}")
+        return self._values[name]
+
+    @cached_property
+    def transports(self) -> tuple[Any, ...]:
+        """Transport instances, in the configured order."""
+        return tuple(build_instance(entry, "transport") for entry in self.TRANSPORTS)
+
+    @cached_property
+    def authenticators(self) -> tuple[Any, ...]:
+        """Authenticator instances, in the configured order."""
+        return tuple(build_instance(entry, "authenticator") for entry in self.AUTHENTICATORS)
+
+    @cached_property
+    def default_permissions(self) -> tuple[Any, ...]:
+        """Permission instances applied to routes without a guard."""
+        return tuple(build_instance(entry, "permission") for entry in self.DEFAULT_PERMISSIONS)
+
+    @cached_property
+    def allowed_origins(self) -> frozenset[Origin]:
+        """The allow-list, normalised so that default ports compare equal."""
+        return frozenset(parse_allowed_origin(value) for value in self.ALLOWED_ORIGINS)
+
+    def reload(self) -> None:
+        """Forget everything read so far; the next access reads the settings again."""
+        for name in ("_values", "transports", "authenticators", "default_permissions", "allowed_origins"):
+            self.__dict__.pop(name, None)
+
+
+warden_settings = WardenSettings()
+
+
+def _reload_on_change(*, setting: str, **kwargs: Any) -> None:
+    if setting in ("WARDEN", "SESSION_COOKIE_NAME", "AUTHENTICATION_BACKENDS", "SIMPLE_JWT"):
+        for instance in list(_live_settings):
+            instance.reload()
+
+
+setting_changed.connect(_reload_on_change)

@@ -1,0 +1,83 @@
+"""Exceptions that end a handshake or a live connection.
+
+Every exception carries the close code and the public reason it turns into, plus a ``detail`` that is
+written to the server log only. ``detail`` must never contain the credential itself.
+
+Exception tree::
+
+    WardenError
+    └── Rejection                      carries code, reason, detail, retry_after
+        ├── BadRequest                 4400  malformed credential or auth message
+        │   └── ConflictingCredentials 4400  two credentials name different users
+        ├── AuthenticationFailed       4401  missing, invalid or expired credentials
+        │   └── CredentialExpired      4401  reason "token_expired"
+        ├── PermissionDenied           4403  authenticated but not allowed
+        │   └── OriginRejected         4403  Origin missing, malformed or not allowed
+        └── ServiceUnavailable         4500  a dependency failed: fail closed
+"""
+
+from __future__ import annotations
+
+from .codes import CloseCode
+
+
+class WardenError(Exception):
+    """Root of every exception raised by channels-warden."""
+
+
+class Rejection(WardenError):
+    """A reason to refuse or close a connection.
+
+    Args:
+        detail: what exactly failed, for the server log. Never include the secret.
+        reason: the public word sent to the client; defaults to the code's reason. It must not say
+            which check failed beyond what the code already says.
+        retry_after: seconds a client should wait, for codes that ask it to back off.
+    """
+
+    code: CloseCode = CloseCode.INTERNAL
+
+    def __init__(self, detail: str = "", *, reason: str | None = None, retry_after: int | None = None):
+        self.detail = detail
+        self.reason = reason or self.code.reason
+        self.retry_after = retry_after
+        super().__init__(detail or self.reason)
+
+
+class BadRequest(Rejection):
+    """The client sent something that is not a credential at all (4400)."""
+
+    code = CloseCode.BAD_REQUEST
+
+
+class ConflictingCredentials(BadRequest):
+    """Two transports carried valid credentials for different users (4400)."""
+
+
+class AuthenticationFailed(Rejection):
+    """Credentials are required, or were present and invalid (4401)."""
+
+    code = CloseCode.UNAUTHENTICATED
+
+
+class CredentialExpired(AuthenticationFailed):
+    """The credential was valid once and has expired (4401, reason ``token_expired``)."""
+
+    def __init__(self, detail: str = "credential expired") -> None:
+        super().__init__(detail, reason="token_expired")
+
+
+class PermissionDenied(Rejection):
+    """The user is known but not allowed here (4403)."""
+
+    code = CloseCode.FORBIDDEN
+
+
+class OriginRejected(PermissionDenied):
+    """The Origin header is missing, malformed or not on the allow-list (4403)."""
+
+
+class ServiceUnavailable(Rejection):
+    """A dependency (database, cache, channel layer) failed; the connection fails closed (4500)."""
+
+    code = CloseCode.INTERNAL

@@ -1,0 +1,79 @@
+"""A logging filter that keeps credentials out of server log lines.
+
+uvicorn logs every WebSocket handshake with its full query string (``"WebSocket /ws/?token=..."``) on
+``uvicorn.error``; anything else that logs a URL or an ``Authorization`` header can leak the same
+way. Attach the filter to the handlers that write your logs::
+
+    LOGGING = {
+        "filters": {"warden": {"()": "channels_warden.logging.RedactCredentialsFilter"}},
+        "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["warden"]}},
+        ...
+    }
+
+The app config also attaches it to the ``uvicorn.error``, ``uvicorn.access`` and ``daphne`` loggers
+at start-up, so the common case needs no configuration.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+
+REDACTED = "[redacted]"
+_AUTH_HEADER = re.compile(r"(?i)\b(bearer|token|jwt)(\s+|\.)[A-Za-z0-9\-._~+/]{8,}=*")
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+
+
+def redact(text: str, parameters: Iterable[str]) -> str:
+    """``text`` with the values of the named query parameters, JWTs and ``Bearer`` tokens masked."""
+    names = "|".join(re.escape(name) for name in parameters)
+    if names:
+        text = re.sub(rf"(?i)([?&;](?:{names})=)[^&\s\"']*", rf"\g<1>{REDACTED}", text)
+    text = _JWT.sub(REDACTED, text)
+    return _AUTH_HEADER.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
+
+
+class RedactCredentialsFilter(logging.Filter):
+    """Rewrites each record's message with credentials masked; never drops a record.
+
+    Args:
+        parameters: query parameter names to mask; defaults to ``REDACT_QUERY_PARAMETERS``.
+    """
+
+    def __init__(self, name: str = "", parameters: Iterable[str] | None = None) -> None:
+        super().__init__(name)
+        self._parameters = None if parameters is None else tuple(parameters)
+
+    def parameters(self) -> tuple[str, ...]:
+        if self._parameters is not None:
+            return self._parameters
+        try:
+            from .conf import warden_settings
+
+            return tuple(warden_settings.REDACT_QUERY_PARAMETERS)
+        except Exception:  # noqa: BLE001  (settings not configured yet: fall back to the defaults)
+            from .conf import DEFAULTS
+
+            return tuple(DEFAULTS["REDACT_QUERY_PARAMETERS"])
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001  (a broken record is the logging module's to report)
+            return True
+        cleaned = redact(message, self.parameters())
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+SERVER_LOGGERS = ("uvicorn.error", "uvicorn.access", "daphne", "daphne.server", "daphne.ws_protocol")
+
+
+def install_server_filters(loggers: Iterable[str] = SERVER_LOGGERS) -> None:
+    """Attach one :class:`RedactCredentialsFilter` to each server logger (idempotent)."""
+    for name in loggers:
+        logger = logging.getLogger(name)
+        if not any(isinstance(existing, RedactCredentialsFilter) for existing in logger.filters):
+            logger.addFilter(RedactCredentialsFilter())

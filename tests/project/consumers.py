@@ -1,0 +1,70 @@
+"""Consumers that report what they were given, so tests can assert on identity and redaction."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from channels.generic.websocket import AsyncWebsocketConsumer, WebsocketConsumer
+
+
+def describe(scope: dict[str, Any]) -> dict[str, Any]:
+    """What the application saw of the handshake."""
+    auth = scope.get("auth")
+    user = scope.get("user")
+    return {
+        "user": getattr(user, "username", None) or (str(user.pk) if getattr(user, "pk", None) else None),
+        "is_authenticated": bool(getattr(user, "is_authenticated", False)),
+        "authenticator": getattr(auth, "authenticator", None),
+        "transport": getattr(auth, "transport", None),
+        "expires_at": getattr(auth, "expires_at", None),
+        "token_id": getattr(auth, "token_id", None),
+        "subprotocols": list(scope.get("subprotocols") or []),
+        "query_string": scope.get("query_string", b"").decode("latin-1"),
+        "headers": {
+            name.decode("latin-1"): value.decode("latin-1") for name, value in scope.get("headers", [])
+        },
+        "cookies": sorted((scope.get("cookies") or {}).keys()),
+        "url_route": (scope.get("url_route") or {}).get("kwargs", {}),
+    }
+
+
+class EchoConsumer(AsyncWebsocketConsumer):
+    """Echoes text; ``whoami`` answers with :func:`describe`."""
+
+    async def connect(self) -> None:
+        await self.accept()
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data == "whoami":
+            await self.send(text_data=json.dumps(describe(self.scope)))
+        else:
+            await self.send(text_data=text_data, bytes_data=bytes_data)
+
+
+class SyncEchoConsumer(WebsocketConsumer):
+    """The same for a sync consumer: warden needs no base class."""
+
+    def connect(self) -> None:
+        self.accept()
+
+    def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data == "whoami":
+            self.send(text_data=json.dumps(describe(self.scope)))
+        else:
+            self.send(text_data=text_data, bytes_data=bytes_data)
+
+
+async def raw_echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """A bare ASGI application, no Channels consumer at all."""
+    while True:
+        event = await receive()
+        if event["type"] == "websocket.connect":
+            await send({"type": "websocket.accept"})
+        elif event["type"] == "websocket.receive":
+            text = event.get("text")
+            if text == "whoami":
+                text = json.dumps(describe(scope))
+            await send({"type": "websocket.send", "text": text})
+        else:
+            return
