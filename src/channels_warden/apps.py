@@ -1,4 +1,4 @@
-"""Django app config: registers the system checks and the log filter."""
+"""Django app config: registers the system checks, the log filter and the revocation triggers."""
 
 from __future__ import annotations
 
@@ -12,5 +12,7 @@ class WardenConfig(AppConfig):
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the checks)
         from .logging import install_server_filters
+        from .triggers import connect_triggers
 
         install_server_filters()
+        connect_triggers()

@@ -56,6 +56,14 @@ DEFAULTS: dict[str, Any] = {
     "SUBPROTOCOL": "warden",
     # Realm in the WWW-Authenticate header of deny mode.
     "REALM": "websocket",
+    # Routes without a guard() wait for a {"type": "warden.auth"} frame when no credential came.
+    "FIRST_MESSAGE_AUTH": False,
+    # Seconds a first-message route waits for that frame before closing with 4408.
+    "AUTH_TIMEOUT": 10,
+    # Seconds before a live socket's credential ends at which a warden.expiring frame is sent.
+    "EXPIRY_WARNING": 30,
+    # Seconds after which any socket is closed with 4498, whatever its credential (None: no cap).
+    "MAX_CONNECTION_AGE": None,
     # Query parameters scrubbed from server log lines by RedactCredentialsFilter.
     "REDACT_QUERY_PARAMETERS": ["token", "ticket", "access_token"],
 }

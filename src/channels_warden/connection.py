@@ -1,14 +1,20 @@
-"""One socket's authentication state, between the server and the application.
+"""One socket's authentication lifecycle, between the server and the application.
 
 The middleware hands the application :meth:`Connection.receive` and :meth:`Connection.send` in place
-of the server's. That is how warden protects any consumer, sync or async, with no base class: the
-application does not see ``websocket.connect`` until the route's policy allowed it, and its
-``websocket.accept`` gets the subprotocol the client needs.
+of the server's. That is how warden protects any consumer, sync or async, with no base class:
+
+* the application does not see ``websocket.connect`` until the route's policy allowed it;
+* its ``websocket.accept`` gets the subprotocol the client needs;
+* once accepted, the socket is *live*: registered for revocation, closed with 4498 when its
+  credential ends (one ``loop.call_at`` handle per socket, no task), refreshed in-band by
+  ``warden.refresh`` frames, which never reach the application.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -17,15 +23,38 @@ from channels.exceptions import StopConsumer
 from ._types import Message, Receive, Scope, Send
 from .codes import CloseCode
 from .conf import WardenSettings
-from .exceptions import AuthenticationFailed, Rejection, ServiceUnavailable
+from .control import dumps, frame_token, parse_control
+from .credentials import Credential, checked_secret
+from .exceptions import (
+    AuthenticationFailed,
+    AuthTimeout,
+    BadRequest,
+    ConnectionExpired,
+    PermissionDenied,
+    Rejection,
+    ServiceUnavailable,
+)
 from .identity import AuthInfo
 from .permissions import BasePermission, check_permissions
+from .registry import registry, user_key
 from .rejection import close_messages, deny_messages
+from .revocation import listener
+from .signals import (
+    connection_admitted,
+    connection_closed,
+    connection_refreshed,
+    connection_rejected,
+    connection_revoked,
+)
 
 logger = logging.getLogger("channels_warden.auth")
 
 #: Where the application's scope holds the :class:`Connection` (read by :func:`~channels_warden.guard`).
 SCOPE_KEY = "warden"
+#: Transport name recorded for credentials that arrived in a control frame.
+MESSAGE_TRANSPORT = "message"
+#: Scheme of a ``warden.auth`` frame that names none.
+DEFAULT_FRAME_SCHEME = "bearer"
 
 
 class HandshakeRejected(StopConsumer):  # type: ignore[misc]
@@ -54,7 +83,11 @@ def log_rejection(scope: Scope, rejection: Rejection, transport: str | None) -> 
 
 
 class Connection:
-    """The auth lifecycle of one socket. Lives in ``scope["warden"]`` of the application's scope."""
+    """The auth lifecycle of one socket. Lives in ``scope["warden"]`` of the application's scope.
+
+    ``auth`` is always the *current* identity: after an in-band refresh it differs from the
+    ``scope["auth"]`` the application got at connect time.
+    """
 
     def __init__(
         self,
@@ -71,16 +104,25 @@ class Connection:
         self.accept_subprotocol = accept_subprotocol
         self.accepted = False
         self.closed = False
+        self.live = False
         self.policy_decided = False
+        self.opened_at: float | None = None
         self._receive = receive
         self._send = send
         self._connect_event: Message | None = connect_event
+        self._control_limit = int(settings.MAX_CREDENTIAL_BYTES)
+        self._policy_scope: Scope = scope
+        self._permissions: tuple[BasePermission, ...] = ()
+        self._timers: list[asyncio.TimerHandle] = []
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def __repr__(self) -> str:
-        return f"<Connection {self.scope.get('path')!r} auth={self.auth!r} accepted={self.accepted}>"
+        return f"<Connection {self.scope.get('path')!r} auth={self.auth!r} live={self.live}>"
+
+    # Refusing and closing -------------------------------------------------------------------
 
     async def reject(self, rejection: Rejection) -> None:
-        """Tell the client why, in the form configured (close code and frame, or HTTP deny)."""
+        """Refuse a socket that is not live yet, in the configured form (close frame or HTTP deny)."""
         if self.closed:
             return
         self.closed = True
@@ -91,6 +133,36 @@ class Connection:
             messages = close_messages(rejection, accepted=self.accepted, subprotocol=self.accept_subprotocol)
         for message in messages:
             await self._send(message)
+        await connection_rejected.asend(
+            sender=Connection,
+            scope=self.scope,
+            code=int(rejection.code),
+            reason=rejection.reason,
+            detail=rejection.detail,
+        )
+
+    async def close_live(self, rejection: Rejection) -> None:
+        """Close an open socket with warden's frame and code (expiry, revocation, failed refresh)."""
+        if self.closed:
+            return
+        log_rejection(self.scope, rejection, self.auth.transport if self.auth else None)
+        self.closed = True
+        self.retire(code=int(rejection.code))
+        try:
+            for message in close_messages(rejection, accepted=True, subprotocol=None):
+                await self._send(message)
+        except Exception as exc:  # noqa: BLE001  (the client may be gone already; closed either way)
+            logger.debug("closing %s: %r", self.scope.get("path"), exc)
+
+    async def revoke(self, code: CloseCode, reason: str) -> None:
+        """Close this socket because a revocation named it."""
+        if self.closed:
+            return
+        auth = self.auth
+        await self.close_live(Rejection(f"revocation ({reason})", reason=reason, code=code))
+        await connection_revoked.asend(sender=Connection, scope=self.scope, auth=auth, reason=reason)
+
+    # Policy -----------------------------------------------------------------------------------
 
     async def enforce(
         self,
@@ -98,6 +170,7 @@ class Connection:
         *,
         allow_anonymous: bool | None = None,
         permissions: Iterable[BasePermission] | None = None,
+        first_message: bool | None = None,
     ) -> bool:
         """Apply a route's policy; reject and return ``False`` if the socket may not open."""
         self.policy_decided = True
@@ -105,48 +178,225 @@ class Connection:
             return False
         if allow_anonymous is None:
             allow_anonymous = bool(self.settings.ALLOW_ANONYMOUS)
-        if permissions is None:
-            permissions = self.settings.default_permissions
-        auth = self.auth or AuthInfo.anonymous()
+        if first_message is None:
+            first_message = bool(self.settings.FIRST_MESSAGE_AUTH)
+        self._permissions = tuple(self.settings.default_permissions if permissions is None else permissions)
+        self._policy_scope = scope
         try:
+            needs_message = first_message and not (self.auth and self.auth.is_authenticated)
+            if needs_message and not await self._authenticate_first_message(scope):
+                return False
+            auth = self.auth or AuthInfo.anonymous()
             if not allow_anonymous and not auth.is_authenticated:
                 raise AuthenticationFailed("no credentials on a route that requires them")
-            await check_permissions(permissions, scope, auth)
+            await check_permissions(self._permissions, scope, auth)
         except Rejection as exc:
             await self.reject(exc)
             return False
         except Exception:  # fail closed: any error refuses the socket
-            logger.exception("permission check failed on %s", scope.get("path"))
-            await self.reject(ServiceUnavailable("permission check raised"))
+            logger.exception("policy check failed on %s", scope.get("path"))
+            await self.reject(ServiceUnavailable("policy check raised"))
             return False
         return True
+
+    async def _authenticate_first_message(self, scope: Scope) -> bool:
+        """Accept, then wait ``AUTH_TIMEOUT`` seconds for ``{"type": "warden.auth", "token": ...}``."""
+        await self._send({"type": "websocket.accept", "subprotocol": self.accept_subprotocol})
+        self.accepted = True
+        try:
+            event = await asyncio.wait_for(self._receive(), float(self.settings.AUTH_TIMEOUT))
+        except TimeoutError:
+            raise AuthTimeout("no warden.auth frame in time") from None
+        if event.get("type") == "websocket.disconnect":
+            self.closed = True
+            return False
+        frame = parse_control(event.get("text"), max_bytes=self._control_limit)
+        if frame is None or frame.get("type") != "warden.auth":
+            raise BadRequest("first frame on a first-message route was not warden.auth")
+        self.auth = await self._authenticate_frame(frame, authenticator_name=None)
+        scope["user"], scope["auth"] = self.auth.user, self.auth
+        await self._send(
+            {"type": "websocket.send", "text": dumps(self._status_frame("warden.authenticated"))}
+        )
+        return True
+
+    async def _authenticate_frame(self, frame: dict[str, Any], authenticator_name: str | None) -> AuthInfo:
+        """Judge the token of a ``warden.auth`` or ``warden.refresh`` frame."""
+        scheme, token = frame_token(frame)
+        secret = checked_secret(token, max_bytes=self._control_limit, what=f"{frame['type']} token")
+        for authenticator in self.settings.authenticators:
+            if authenticator_name is not None and authenticator.name != authenticator_name:
+                continue
+            # A refresh defaults to the scheme of the authenticator that admitted the socket; a
+            # first message to a bearer token, the common case of browsers with a JWT.
+            default = min(authenticator.schemes) if authenticator_name else DEFAULT_FRAME_SCHEME
+            credential = Credential(scheme or default, secret, MESSAGE_TRANSPORT)
+            if not authenticator.handles(credential):
+                continue
+            result = await authenticator.authenticate(credential, self._policy_scope)
+            if result is None:
+                raise AuthenticationFailed(f"{frame['type']} credential was not accepted")
+            user, info = result
+            return AuthInfo.from_credential(
+                user, info, authenticator=authenticator.name, transport=MESSAGE_TRANSPORT
+            )
+        raise BadRequest(f"no authenticator accepts the {frame['type']} credential")
+
+    def _status_frame(self, kind: str) -> dict[str, Any]:
+        expires_at = self.expires_at()
+        return {"type": kind, "expires_at": expires_at}
 
     async def _ensure_policy(self) -> None:
         if not self.policy_decided and not await self.enforce(self.scope):
             raise HandshakeRejected
 
+    # Live socket ------------------------------------------------------------------------------
+
+    def expires_at(self) -> float | None:
+        """When this socket will be closed for expiry: the credential's end, capped by max age."""
+        ends = []
+        if self.auth is not None and self.auth.expires_at is not None:
+            ends.append(self.auth.expires_at)
+        max_age = self.settings.MAX_CONNECTION_AGE
+        if max_age is not None and self.opened_at is not None:
+            ends.append(self.opened_at + float(max_age))
+        return min(ends) if ends else None
+
+    def go_live(self) -> None:
+        """The socket is open: register it for revocation and start its expiry timers."""
+        if self.live or self.closed:
+            return
+        self.live = True
+        self.opened_at = time.time()
+        if self.auth is not None and self.auth.is_authenticated:
+            registry.add(self)
+            listener.ensure_running()
+        self._schedule_expiry()
+        self._spawn(connection_admitted.asend(sender=Connection, scope=self.scope, auth=self.auth))
+
+    def retire(self, code: int = 1000) -> None:
+        """The socket is over: forget it and cancel its timers (idempotent)."""
+        if not self.live:
+            return
+        self.live = False
+        registry.discard(self)
+        self._cancel_timers()
+        self._spawn(connection_closed.asend(sender=Connection, scope=self.scope, auth=self.auth, code=code))
+
+    def rekey_session(self, session_key: str) -> None:
+        """Record that Django cycled this socket's session key (password change in this session)."""
+        if self.auth is not None:
+            self.auth = _replace_auth(self.auth, session_key=session_key)
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _cancel_timers(self) -> None:
+        for handle in self._timers:
+            handle.cancel()
+        self._timers.clear()
+
+    def _schedule_expiry(self) -> None:
+        self._cancel_timers()
+        end = self.expires_at()
+        if end is None:
+            return
+        loop = asyncio.get_running_loop()
+        remaining = end - time.time()
+        warning = float(self.settings.EXPIRY_WARNING or 0)
+        if warning and remaining > warning:
+            self._timers.append(loop.call_at(loop.time() + remaining - warning, self._on_expiring))
+        self._timers.append(loop.call_at(loop.time() + max(remaining, 0.0), self._on_expired))
+
+    def _on_expiring(self) -> None:
+        if not self.closed:
+            text = dumps(self._status_frame("warden.expiring"))
+            self._spawn(self._send({"type": "websocket.send", "text": text}))
+
+    def _on_expired(self) -> None:
+        self._spawn(self.close_live(ConnectionExpired("credential expired")))
+
+    async def _control(self, frame: dict[str, Any]) -> None:
+        """Handle one control frame from the client; failures close the socket with their code."""
+        try:
+            if frame.get("type") != "warden.refresh":
+                raise BadRequest(f"unexpected control frame {str(frame.get('type'))[:40]!r}")
+            await self._refresh(frame)
+        except Rejection as exc:
+            await self.close_live(exc)
+        except Exception:  # fail closed
+            logger.exception("control frame failed on %s", self.scope.get("path"))
+            await self.close_live(ServiceUnavailable("control frame raised"))
+
+    async def _refresh(self, frame: dict[str, Any]) -> None:
+        current = self.auth
+        if current is None or not current.is_authenticated:
+            raise AuthenticationFailed("warden.refresh on an anonymous socket")
+        fresh = await self._authenticate_frame(frame, authenticator_name=current.authenticator)
+        if user_key(fresh.user) != user_key(current.user):
+            raise AuthenticationFailed("warden.refresh credential names another user")
+        try:
+            await check_permissions(self._permissions, self._policy_scope, fresh)
+        except AuthenticationFailed as exc:
+            raise PermissionDenied(exc.detail) from None
+        registry.discard(self)
+        self.auth = _replace_auth(fresh, session_key=fresh.session_key or current.session_key)
+        registry.add(self)
+        self._schedule_expiry()
+        await self._send({"type": "websocket.send", "text": dumps(self._status_frame("warden.refreshed"))})
+        await connection_refreshed.asend(sender=Connection, scope=self.scope, auth=self.auth)
+
+    # The application's receive and send ---------------------------------------------------------
+
     async def receive(self) -> Message:
-        """The server's ``receive``, replaying ``websocket.connect`` once the policy allows it."""
+        """The server's ``receive``: replays ``websocket.connect`` once allowed, keeps control frames."""
         if self._connect_event is not None:
             await self._ensure_policy()
             event, self._connect_event = self._connect_event, None
             return event
-        return await self._receive()
+        while True:
+            event = await self._receive()
+            kind = event.get("type")
+            if kind == "websocket.receive" and self.live:
+                frame = parse_control(event.get("text"), max_bytes=self._control_limit)
+                if frame is not None:
+                    await self._control(frame)
+                    continue
+            elif kind == "websocket.disconnect":
+                self.closed = True
+                self.retire(code=int(event.get("code", 1005)))
+            return event
 
     async def send(self, message: Message) -> None:
-        """The server's ``send``; fills in the subprotocol on accept and drops sends after a rejection."""
+        """The server's ``send``: fills in the subprotocol, drops what follows a close."""
+        kind = message.get("type")
         if self.closed:
-            if message.get("type") in ("websocket.send", "websocket.close"):
+            if kind in ("websocket.send", "websocket.close"):
                 return
             raise HandshakeRejected
         await self._ensure_policy()
-        if message.get("type") == "websocket.accept":
+        if kind == "websocket.accept":
+            if self.accepted:  # warden accepted already (first-message auth)
+                self.go_live()
+                return
             if message.get("subprotocol") is None and self.accept_subprotocol is not None:
                 message = {**message, "subprotocol": self.accept_subprotocol}
             self.accepted = True
-        elif message.get("type") == "websocket.close":
+            await self._send(message)
+            self.go_live()
+            return
+        if kind == "websocket.close":
             self.closed = True
+            self.retire(code=int(message.get("code", 1000)))
         await self._send(message)
+
+
+def _replace_auth(auth: AuthInfo, **changes: Any) -> AuthInfo:
+    from dataclasses import replace
+
+    return replace(auth, **changes)
 
 
 def connection_of(scope: Scope) -> Any:

@@ -13,7 +13,13 @@ Exception tree::
         │   └── CredentialExpired      4401  reason "token_expired"
         ├── PermissionDenied           4403  authenticated but not allowed
         │   └── OriginRejected         4403  Origin missing, malformed or not allowed
+        ├── AuthTimeout                4408  no warden.auth frame in time
+        ├── TooManyConnections         4429  rate or connection limit, with retry_after
+        ├── ConnectionExpired          4498  the credential of a live socket ended
+        ├── Revoked                    4499  logout, password change, deactivation...
         └── ServiceUnavailable         4500  a dependency failed: fail closed
+
+    ``Rejection(detail, code=...)`` builds a rejection for any code of the table.
 """
 
 from __future__ import annotations
@@ -33,11 +39,21 @@ class Rejection(WardenError):
         reason: the public word sent to the client; defaults to the code's reason. It must not say
             which check failed beyond what the code already says.
         retry_after: seconds a client should wait, for codes that ask it to back off.
+        code: the close code, for a rejection that has no class of its own.
     """
 
     code: CloseCode = CloseCode.INTERNAL
 
-    def __init__(self, detail: str = "", *, reason: str | None = None, retry_after: int | None = None):
+    def __init__(
+        self,
+        detail: str = "",
+        *,
+        reason: str | None = None,
+        retry_after: int | None = None,
+        code: int | None = None,
+    ):
+        if code is not None:
+            self.code = CloseCode(code)
         self.detail = detail
         self.reason = reason or self.code.reason
         self.retry_after = retry_after
@@ -75,6 +91,30 @@ class PermissionDenied(Rejection):
 
 class OriginRejected(PermissionDenied):
     """The Origin header is missing, malformed or not on the allow-list (4403)."""
+
+
+class AuthTimeout(Rejection):
+    """A first-message route got no ``warden.auth`` frame within ``AUTH_TIMEOUT`` (4408)."""
+
+    code = CloseCode.AUTH_TIMEOUT
+
+
+class TooManyConnections(Rejection):
+    """A rate or connection limit was hit (4429); ``retry_after`` says when to try again."""
+
+    code = CloseCode.TOO_MANY
+
+
+class ConnectionExpired(Rejection):
+    """The credential of a live socket ended and was not refreshed in time (4498)."""
+
+    code = CloseCode.TOKEN_EXPIRED
+
+
+class Revoked(Rejection):
+    """A revocation (logout, password change, deactivation, deleted token) closed the socket (4499)."""
+
+    code = CloseCode.REVOKED
 
 
 class ServiceUnavailable(Rejection):

@@ -59,8 +59,11 @@ class WardenMiddleware:
         app_scope = admission.app_scope
         app_scope[SCOPE_KEY] = connection
         connection.scope = app_scope
-        with contextlib.suppress(HandshakeRejected):
-            await self.inner(app_scope, connection.receive, connection.send)
+        try:
+            with contextlib.suppress(HandshakeRejected):
+                await self.inner(app_scope, connection.receive, connection.send)
+        finally:
+            connection.retire()
 
 
 def WardenMiddlewareStack(inner: ASGIApp, *, settings: Mapping[str, Any] | None = None) -> ASGIApp:

@@ -32,10 +32,12 @@ class RouteGuard:
         *,
         allow_anonymous: bool | None = None,
         permissions: Iterable[BasePermission] | None = None,
+        first_message: bool | None = None,
     ) -> None:
         self.app = app
         self.allow_anonymous = allow_anonymous
         self.permissions = None if permissions is None else tuple(permissions)
+        self.first_message = first_message
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "websocket":
@@ -47,9 +49,13 @@ class RouteGuard:
                 "guard() found no warden connection in the scope: WardenMiddleware (or "
                 "WardenMiddlewareStack) must be above the URLRouter that contains this route."
             )
-        if await connection.enforce(
-            scope, allow_anonymous=self.allow_anonymous, permissions=self.permissions
-        ):
+        allowed = await connection.enforce(
+            scope,
+            allow_anonymous=self.allow_anonymous,
+            permissions=self.permissions,
+            first_message=self.first_message,
+        )
+        if allowed:
             await self.app(scope, receive, send)
 
 
@@ -58,6 +64,7 @@ def guard(
     *,
     allow_anonymous: bool | None = None,
     permissions: Iterable[BasePermission] | None = None,
+    first_message: bool | None = None,
 ) -> RouteGuard:
     """Give one route its own policy.
 
@@ -67,5 +74,10 @@ def guard(
             setting). Invalid credentials are refused either way.
         permissions: permission instances, all of which must allow the user (``None``: the
             ``DEFAULT_PERMISSIONS`` setting).
+        first_message: when the handshake carried no credential, accept and wait ``AUTH_TIMEOUT``
+            seconds for ``{"type": "warden.auth", "token": ...}`` before the application runs
+            (``None``: the ``FIRST_MESSAGE_AUTH`` setting).
     """
-    return RouteGuard(app, allow_anonymous=allow_anonymous, permissions=permissions)
+    return RouteGuard(
+        app, allow_anonymous=allow_anonymous, permissions=permissions, first_message=first_message
+    )

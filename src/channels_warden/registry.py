@@ -1,0 +1,97 @@
+"""The live connections of this process, indexed by what a revocation can name.
+
+One registry per process. Revocations arrive once per process (see :mod:`.revocation`) and are
+matched here in O(matches), not O(connections): by user, by session key, by token id.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .connection import Connection
+
+
+def user_key(user: object) -> str | None:
+    """The registry's key for a user (its primary key as text), ``None`` for anonymous users."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return str(getattr(user, "pk", None))
+
+
+class ConnectionRegistry:
+    """Live, authenticated connections of this process."""
+
+    def __init__(self) -> None:
+        self._by_user: defaultdict[str, set[Connection]] = defaultdict(set)
+        self._by_session: defaultdict[str, set[Connection]] = defaultdict(set)
+        self._by_token: defaultdict[str, set[Connection]] = defaultdict(set)
+
+    def _indexes(self, connection: Connection) -> Iterator[tuple[defaultdict[str, set[Connection]], str]]:
+        auth = connection.auth
+        if auth is None:
+            return
+        key = user_key(auth.user)
+        if key is not None:
+            yield self._by_user, key
+        if auth.session_key:
+            yield self._by_session, auth.session_key
+        if auth.token_id:
+            yield self._by_token, auth.token_id
+
+    def add(self, connection: Connection) -> None:
+        for index, key in self._indexes(connection):
+            index[key].add(connection)
+
+    def discard(self, connection: Connection) -> None:
+        for index, key in self._indexes(connection):
+            bucket = index.get(key)
+            if bucket is not None:
+                bucket.discard(connection)
+                if not bucket:
+                    del index[key]
+
+    def matching(
+        self,
+        *,
+        user: str | None = None,
+        session_key: str | None = None,
+        token_id: str | None = None,
+        except_session: str | None = None,
+        authenticator: str | None = None,
+    ) -> list[Connection]:
+        """Connections matching every criterion given (at least one of user, session, token)."""
+        buckets = [
+            index.get(key, set())
+            for index, key in (
+                (self._by_user, user),
+                (self._by_session, session_key),
+                (self._by_token, token_id),
+            )
+            if key is not None
+        ]
+        if not buckets:
+            return []
+        found = set.intersection(*buckets)
+        return [
+            connection
+            for connection in found
+            if connection.auth is not None
+            and (except_session is None or connection.auth.session_key != except_session)
+            and (authenticator is None or connection.auth.authenticator == authenticator)
+        ]
+
+    def rekey_session(self, old: str, new: str) -> None:
+        """Move connections opened with session ``old`` to ``new`` (Django cycled the key)."""
+        for connection in list(self._by_session.get(old, ())):
+            self.discard(connection)
+            connection.rekey_session(new)
+            self.add(connection)
+
+    def __len__(self) -> int:
+        return len({connection for bucket in self._by_user.values() for connection in bucket})
+
+
+registry = ConnectionRegistry()

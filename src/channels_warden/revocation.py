@@ -1,0 +1,231 @@
+"""Closing live sockets on logout, password change, deactivation or by hand, in every process.
+
+A revocation is one channel-layer group message. Each server process runs **one** listener in that
+group; it matches the message against this process's :data:`~channels_warden.registry.registry` and
+closes the matching sockets with 4499. The cost is one message per process, not one per socket, and
+with ``channels_redis`` it reaches every process on every machine. Without a channel layer, a
+revocation reaches the calling process only (and says so in the log, once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from .codes import CloseCode
+from .registry import registry
+
+logger = logging.getLogger("channels_warden.revocation")
+
+GROUP = "warden.revocations"
+MESSAGE_TYPE = "warden.revoke"
+REKEY_TYPE = "warden.rekey"
+#: channels_redis forgets group members after ``group_expiry`` (a day by default): rejoin hourly.
+REJOIN_SECONDS = 3600.0
+MAX_BACKOFF_SECONDS = 5.0
+
+
+def _token_id(token: Any) -> str | None:
+    """Accept a token id (as in ``scope["auth"].token_id``) or a DRF/knox token instance."""
+    if token is None or isinstance(token, str):
+        return token
+    from .authenticators.base import token_digest
+
+    if hasattr(token, "digest"):  # knox AuthToken
+        return f"knox:{token.digest[:32]}"
+    if hasattr(token, "key"):  # DRF Token
+        return token_digest(token.key, "drf")
+    raise TypeError(f"token must be a token id string or a DRF/knox token, not {type(token).__name__}")
+
+
+def _user_key(user: Any) -> str | None:
+    """Accept a user instance, a primary key, or ``None``."""
+    if user is None or isinstance(user, str):
+        return user
+    if isinstance(user, int) and not isinstance(user, bool):
+        return str(user)
+    return str(user.pk)
+
+
+def revocation_message(
+    *,
+    user: Any = None,
+    session_key: str | None = None,
+    token: Any = None,
+    except_session: str | None = None,
+    authenticator: str | None = None,
+    code: int = CloseCode.REVOKED,
+    reason: str = "revoked",
+) -> dict[str, Any]:
+    """The group message for a revocation; raises ``ValueError`` when it would match nothing."""
+    key = _user_key(user)
+    token_id = _token_id(token)
+    if key is None and session_key is None and token_id is None:
+        raise ValueError("disconnect() needs at least one of user, session_key or token")
+    return {
+        "type": MESSAGE_TYPE,
+        "user": key,
+        "session_key": session_key,
+        "token_id": token_id,
+        "except_session": except_session,
+        "authenticator": authenticator,
+        "code": int(code),
+        "reason": reason,
+    }
+
+
+async def close_matching(message: dict[str, Any]) -> int:
+    """Close this process's sockets that ``message`` names; return how many."""
+    matches = registry.matching(
+        user=message.get("user"),
+        session_key=message.get("session_key"),
+        token_id=message.get("token_id"),
+        except_session=message.get("except_session"),
+        authenticator=message.get("authenticator"),
+    )
+    code = CloseCode(message.get("code", CloseCode.REVOKED))
+    reason = str(message.get("reason") or code.reason)
+    await asyncio.gather(*(connection.revoke(code, reason) for connection in matches))
+    return len(matches)
+
+
+_warned_no_layer = False
+
+
+async def broadcast(message: dict[str, Any], *, alias: str = "default") -> None:
+    """Send ``message`` to every process's listener (or handle it here without a channel layer)."""
+    global _warned_no_layer
+    layer = get_channel_layer(alias)
+    if layer is None:
+        if not _warned_no_layer:
+            _warned_no_layer = True
+            logger.warning("no channel layer %r: revocations reach this process only", alias)
+        if message["type"] == REKEY_TYPE:
+            registry.rekey_session(message["old"], message["new"])
+        else:
+            await close_matching(message)
+        return
+    await layer.group_send(GROUP, message)
+
+
+async def disconnect(
+    *,
+    user: Any = None,
+    session_key: str | None = None,
+    token: Any = None,
+    except_session: str | None = None,
+    authenticator: str | None = None,
+    code: int = CloseCode.REVOKED,
+    reason: str = "revoked",
+) -> None:
+    """Close every live socket, in every process, that matches all the criteria given.
+
+    Args:
+        user: a user instance or primary key.
+        session_key: the Django session key the sockets were opened with.
+        token: a token id (``scope["auth"].token_id``) or a DRF/knox token instance.
+        except_session: keep the sockets of this session (e.g. the one changing the password).
+        authenticator: only sockets admitted by this authenticator (``"simplejwt"``...).
+        code: the close code; 4499 (revoked) by default.
+        reason: the short public reason in the frame and the close.
+    """
+    await broadcast(
+        revocation_message(
+            user=user,
+            session_key=session_key,
+            token=token,
+            except_session=except_session,
+            authenticator=authenticator,
+            code=code,
+            reason=reason,
+        )
+    )
+
+
+def disconnect_sync(**kwargs: Any) -> None:
+    """:func:`disconnect` for synchronous code (views, signal handlers, management commands)."""
+    async_to_sync(disconnect)(**kwargs)
+
+
+async def rekey_session(old: str, new: str) -> None:
+    """Tell every process that sockets of session ``old`` now belong to session ``new``."""
+    await broadcast({"type": REKEY_TYPE, "old": old, "new": new})
+
+
+class RevocationListener:
+    """The one group member per process (per event loop) that applies revocations."""
+
+    def __init__(self, alias: str = "default") -> None:
+        self.alias = alias
+        self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.joined = asyncio.Event()
+
+    def ensure_running(self) -> None:
+        """Start the listener on the running loop unless it already runs there."""
+        loop = asyncio.get_running_loop()
+        if self._task is not None and not self._task.done() and self._loop is loop:
+            return
+        if get_channel_layer(self.alias) is None:
+            return
+        self._loop = loop
+        self.joined = asyncio.Event()
+        self._task = loop.create_task(self._run(), name="channels-warden revocation listener")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        backoff = 0.1
+        failures = 0
+        while True:
+            try:
+                layer = get_channel_layer(self.alias)
+                channel = await layer.new_channel("warden.listener.")
+                await layer.group_add(GROUP, channel)
+                if failures:
+                    logger.warning("revocation listener reconnected after %d failure(s)", failures)
+                failures, backoff = 0, 0.1
+                self.joined.set()
+                await self._listen(layer, channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the channel layer is down: keep trying, say so
+                failures += 1
+                self.joined.clear()
+                logger.exception("revocation listener lost the channel layer (attempt %d)", failures)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+
+    async def _listen(self, layer: Any, channel: str) -> None:
+        loop = asyncio.get_running_loop()
+        rejoin_at = loop.time() + REJOIN_SECONDS
+        while True:
+            try:
+                message = await asyncio.wait_for(layer.receive(channel), max(rejoin_at - loop.time(), 1.0))
+            except TimeoutError:
+                message = {}
+            if loop.time() >= rejoin_at:
+                await layer.group_add(GROUP, channel)
+                rejoin_at = loop.time() + REJOIN_SECONDS
+            try:
+                if message.get("type") == REKEY_TYPE:
+                    registry.rekey_session(message["old"], message["new"])
+                elif message.get("type") == MESSAGE_TYPE:
+                    closed = await close_matching(message)
+                    if closed:
+                        logger.info("revocation %r closed %d socket(s)", message.get("reason"), closed)
+            except Exception:  # one bad message must not stop revocations
+                logger.exception("revocation message could not be applied")
+
+
+listener = RevocationListener()

@@ -1,0 +1,112 @@
+"""Django events that close live sockets, connected when the app is ready.
+
+==========================================  ==================================================
+event                                       sockets closed (4499, reason)
+==========================================  ==================================================
+``user_logged_out``                         that session's (``logout``)
+password saved (``set_password`` + save)    the user's, except the changing session's when
+                                            :mod:`channels_warden.http` middleware is on
+                                            (``password_changed``)
+user saved with ``is_active=False``         all the user's (``user_inactive``)
+user deleted                                all the user's (``user_deleted``)
+DRF ``Token`` deleted                       those opened with that token (``token_deleted``)
+knox ``AuthToken`` deleted                  those opened with that token (``token_deleted``)
+SimpleJWT refresh token blacklisted         all the user's SimpleJWT sockets
+                                            (``token_blacklisted``): an access token does not
+                                            name the refresh token it came from
+==========================================  ==================================================
+
+A revocation that cannot be broadcast (channel layer down) is logged as an error and does not fail
+the request that caused it: a logout must still log out.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_out
+from django.db.models.signals import post_delete, post_save
+
+from .http import current_request_session
+from .revocation import broadcast, revocation_message
+
+logger = logging.getLogger("channels_warden.revocation")
+
+
+def broadcast_quietly(message: dict[str, Any]) -> None:
+    """Broadcast from sync code; log (never raise) when the channel layer is unavailable."""
+    try:
+        async_to_sync(broadcast)(message)
+    except Exception:  # a failed broadcast must not turn a logout into a 500
+        logger.exception(
+            "could not broadcast %s (%s): matching sockets stay open until they expire",
+            message.get("type"),
+            message.get("reason", ""),
+        )
+
+
+def revoke(**criteria: Any) -> None:
+    broadcast_quietly(revocation_message(**criteria))
+
+
+def on_logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    session_key = getattr(getattr(request, "session", None), "session_key", None)
+    if session_key:
+        revoke(session_key=session_key, reason="logout")
+
+
+def on_user_saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+    if created:
+        return
+    if not getattr(instance, "is_active", True):
+        revoke(user=instance.pk, reason="user_inactive")
+    elif getattr(instance, "_password", None) is not None:
+        request_session = current_request_session()
+        keep = None
+        if request_session is not None:
+            request_session.password_changed = True
+            keep = request_session.session_key
+        revoke(user=instance.pk, except_session=keep, reason="password_changed")
+
+
+def on_user_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    revoke(user=instance.pk, reason="user_deleted")
+
+
+def on_token_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    revoke(token=instance, reason="token_deleted")
+
+
+def on_token_blacklisted(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+    user_id = getattr(instance.token, "user_id", None)
+    if created and user_id is not None:
+        revoke(user=user_id, authenticator="simplejwt", reason="token_blacklisted")
+
+
+def connect_triggers() -> None:
+    """Connect every trigger whose app is installed (called from ``AppConfig.ready``)."""
+    user_model = get_user_model()
+    user_logged_out.connect(on_logged_out, dispatch_uid="channels_warden.logout")
+    post_save.connect(on_user_saved, sender=user_model, dispatch_uid="channels_warden.user_saved")
+    post_delete.connect(on_user_deleted, sender=user_model, dispatch_uid="channels_warden.user_deleted")
+    optional = (
+        ("authtoken", "Token", post_delete, on_token_deleted),
+        ("knox", "AuthToken", post_delete, on_token_deleted),
+        ("token_blacklist", "BlacklistedToken", post_save, on_token_blacklisted),
+    )
+    for app_label, model_name, signal, receiver in optional:
+        if _installed(app_label):
+            model = apps.get_model(app_label, model_name)
+            signal.connect(receiver, sender=model, dispatch_uid=f"channels_warden.{app_label}.{model_name}")
+
+
+def _installed(app_label: str) -> bool:
+    try:
+        apps.get_app_config(app_label)
+    except LookupError:
+        return False
+    return True
