@@ -64,6 +64,13 @@ DEFAULTS: dict[str, Any] = {
     "EXPIRY_WARNING": 30,
     # Seconds after which any socket is closed with 4498, whatever its credential (None: no cap).
     "MAX_CONNECTION_AGE": None,
+    # Seconds a one-time ticket stays redeemable, and the cache alias that stores tickets.
+    "TICKET_TTL": 30,
+    "TICKET_CACHE": "default",
+    # Per-user socket limit across processes, e.g. {"MAX": 5, "POLICY": "evict_oldest"} (see limits.py).
+    "CONNECTION_LIMIT": None,
+    # Failed handshakes allowed per client address, e.g. {"FAILURES": 20, "WINDOW": 60}.
+    "HANDSHAKE_THROTTLE": None,
     # Query parameters scrubbed from server log lines by RedactCredentialsFilter.
     "REDACT_QUERY_PARAMETERS": ["token", "ticket", "access_token"],
 }
@@ -149,9 +156,31 @@ class WardenSettings:
         """The allow-list, normalised so that default ports compare equal."""
         return frozenset(parse_allowed_origin(value) for value in self.ALLOWED_ORIGINS)
 
+    @cached_property
+    def connection_limit(self) -> Any:
+        """The validated ``CONNECTION_LIMIT`` (a ``LimitConfig``) or ``None``."""
+        from .limits import LimitConfig
+
+        return LimitConfig.from_setting(self.CONNECTION_LIMIT)
+
+    @cached_property
+    def handshake_throttle(self) -> Any:
+        """The validated ``HANDSHAKE_THROTTLE`` (a ``ThrottleConfig``) or ``None``."""
+        from .throttle import ThrottleConfig
+
+        return ThrottleConfig.from_setting(self.HANDSHAKE_THROTTLE)
+
     def reload(self) -> None:
         """Forget everything read so far; the next access reads the settings again."""
-        for name in ("_values", "transports", "authenticators", "default_permissions", "allowed_origins"):
+        for name in (
+            "_values",
+            "transports",
+            "authenticators",
+            "default_permissions",
+            "allowed_origins",
+            "connection_limit",
+            "handshake_throttle",
+        ):
             self.__dict__.pop(name, None)
 
 

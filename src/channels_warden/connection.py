@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -35,6 +36,7 @@ from .exceptions import (
     ServiceUnavailable,
 )
 from .identity import AuthInfo
+from .limits import limiter
 from .permissions import BasePermission, check_permissions
 from .registry import registry, user_key
 from .rejection import close_messages, deny_messages
@@ -46,6 +48,7 @@ from .signals import (
     connection_rejected,
     connection_revoked,
 )
+from .throttle import count_failure
 
 logger = logging.getLogger("channels_warden.auth")
 
@@ -113,6 +116,7 @@ class Connection:
         self._control_limit = int(settings.MAX_CREDENTIAL_BYTES)
         self._policy_scope: Scope = scope
         self._permissions: tuple[BasePermission, ...] = ()
+        self.id = uuid.uuid4().hex
         self._timers: list[asyncio.TimerHandle] = []
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -133,6 +137,12 @@ class Connection:
             messages = close_messages(rejection, accepted=self.accepted, subprotocol=self.accept_subprotocol)
         for message in messages:
             await self._send(message)
+        throttle = self.settings.handshake_throttle
+        if throttle is not None:
+            try:
+                await count_failure(self.scope, throttle, rejection)
+            except Exception:  # the refusal stands; only the count is lost
+                logger.exception("could not count a failed handshake")
         await connection_rejected.asend(
             sender=Connection,
             scope=self.scope,
@@ -190,6 +200,9 @@ class Connection:
             if not allow_anonymous and not auth.is_authenticated:
                 raise AuthenticationFailed("no credentials on a route that requires them")
             await check_permissions(self._permissions, scope, auth)
+            limit = self.settings.connection_limit
+            if limit is not None and auth.is_authenticated:
+                await limiter.acquire(self, str(user_key(auth.user)), limit)
         except Rejection as exc:
             await self.reject(exc)
             return False
@@ -282,6 +295,11 @@ class Connection:
         registry.discard(self)
         self._cancel_timers()
         self._spawn(connection_closed.asend(sender=Connection, scope=self.scope, auth=self.auth, code=code))
+
+    async def finish(self) -> None:
+        """The application returned: retire the socket and free its connection-limit slot."""
+        self.retire()
+        await limiter.release(self)
 
     def rekey_session(self, session_key: str) -> None:
         """Record that Django cycled this socket's session key (password change in this session)."""

@@ -56,6 +56,10 @@ class AuthInfo:
     session_key: str | None = field(default=None, repr=False)
     token_id: str | None = None
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.claims, MappingProxyType):
+            object.__setattr__(self, "claims", MappingProxyType(dict(self.claims)))
+
     @property
     def is_authenticated(self) -> bool:
         return bool(getattr(self.user, "is_authenticated", False))

@@ -12,6 +12,7 @@ from .admission import accept_subprotocol, authenticate_handshake
 from .conf import WardenSettings, warden_settings
 from .connection import SCOPE_KEY, Connection, HandshakeRejected
 from .exceptions import Rejection, ServiceUnavailable
+from .throttle import check as check_throttle
 
 logger = logging.getLogger("channels_warden.auth")
 
@@ -47,6 +48,9 @@ class WardenMiddleware:
             scope, receive, send, self.settings, event, accept_subprotocol(scope, self.settings)
         )
         try:
+            throttle = self.settings.handshake_throttle
+            if throttle is not None:
+                await check_throttle(scope, throttle)
             admission = await authenticate_handshake(scope, self.settings)
         except Rejection as exc:
             await connection.reject(exc)
@@ -63,7 +67,7 @@ class WardenMiddleware:
             with contextlib.suppress(HandshakeRejected):
                 await self.inner(app_scope, connection.receive, connection.send)
         finally:
-            connection.retire()
+            await connection.finish()
 
 
 def WardenMiddlewareStack(inner: ASGIApp, *, settings: Mapping[str, Any] | None = None) -> ASGIApp:

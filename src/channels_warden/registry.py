@@ -28,6 +28,7 @@ class ConnectionRegistry:
         self._by_user: defaultdict[str, set[Connection]] = defaultdict(set)
         self._by_session: defaultdict[str, set[Connection]] = defaultdict(set)
         self._by_token: defaultdict[str, set[Connection]] = defaultdict(set)
+        self._by_id: dict[str, Connection] = {}
 
     def _indexes(self, connection: Connection) -> Iterator[tuple[defaultdict[str, set[Connection]], str]]:
         auth = connection.auth
@@ -42,10 +43,12 @@ class ConnectionRegistry:
             yield self._by_token, auth.token_id
 
     def add(self, connection: Connection) -> None:
+        self._by_id[connection.id] = connection
         for index, key in self._indexes(connection):
             index[key].add(connection)
 
     def discard(self, connection: Connection) -> None:
+        self._by_id.pop(connection.id, None)
         for index, key in self._indexes(connection):
             bucket = index.get(key)
             if bucket is not None:
@@ -61,8 +64,12 @@ class ConnectionRegistry:
         token_id: str | None = None,
         except_session: str | None = None,
         authenticator: str | None = None,
+        connection_id: str | None = None,
     ) -> list[Connection]:
-        """Connections matching every criterion given (at least one of user, session, token)."""
+        """Connections matching every criterion given (at least one of user, session, token, id)."""
+        if connection_id is not None:
+            found_one = self._by_id.get(connection_id)
+            return [found_one] if found_one is not None else []
         buckets = [
             index.get(key, set())
             for index, key in (
@@ -91,7 +98,7 @@ class ConnectionRegistry:
             self.add(connection)
 
     def __len__(self) -> int:
-        return len({connection for bucket in self._by_user.values() for connection in bucket})
+        return len(self._by_id)
 
 
 registry = ConnectionRegistry()

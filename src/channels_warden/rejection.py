@@ -34,7 +34,9 @@ def disconnect_payload(rejection: Rejection) -> dict[str, object]:
 
 def close_message(code: CloseCode, reason: str) -> Message:
     """A ``websocket.close`` carrying the code and a reason cut to the protocol's 123 bytes."""
-    return {"type": "websocket.close", "code": int(code), "reason": reason[:MAX_CLOSE_REASON_BYTES]}
+    # The limit is in bytes; cutting characters would let a multi-byte reason overflow the frame.
+    cut = reason.encode("utf-8")[:MAX_CLOSE_REASON_BYTES].decode("utf-8", "ignore")
+    return {"type": "websocket.close", "code": int(code), "reason": cut}
 
 
 def close_messages(rejection: Rejection, *, accepted: bool, subprotocol: str | None) -> list[Message]:

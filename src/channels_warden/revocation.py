@@ -87,6 +87,7 @@ async def close_matching(message: dict[str, Any]) -> int:
         token_id=message.get("token_id"),
         except_session=message.get("except_session"),
         authenticator=message.get("authenticator"),
+        connection_id=message.get("connection_id"),
     )
     code = CloseCode(message.get("code", CloseCode.REVOKED))
     reason = str(message.get("reason") or code.reason)

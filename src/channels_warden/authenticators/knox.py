@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from channels.db import database_sync_to_async
 
 from .._types import Scope
 from ..credentials import Credential
-from ..exceptions import AuthenticationFailed
+from ..exceptions import AuthenticationFailed, PermissionDenied
 from ..identity import CredentialInfo
 from .base import AuthResult, BaseAuthenticator
 
 
+@cache
+def _knox_authentication() -> Any:
+    """knox's ``TokenAuthentication``, except that an inactive user is a 4403, not an invalid token."""
+    from knox.auth import TokenAuthentication
+
+    class WardenKnoxAuthentication(TokenAuthentication):  # type: ignore[misc]
+        def validate_user(self, auth_token: Any) -> Any:
+            if not auth_token.user.is_active:
+                raise PermissionDenied("knox token user is inactive")
+            return super().validate_user(auth_token)
+
+    return WardenKnoxAuthentication
+
+
 class KnoxAuthenticator(BaseAuthenticator):
-    """knox tokens, validated by knox itself (digest compare, expiry, auto-refresh, inactive users).
+    """knox tokens, validated by knox itself (digest compare, expiry, auto-refresh); inactive users get 4403.
 
     knox and DRF both use the ``Token`` keyword; when both are enabled, give one a scheme of its own,
     e.g. ``{"CLASS": "...KnoxAuthenticator", "OPTIONS": {"schemes": ["knox"]}}`` and map a keyword or
@@ -30,11 +45,10 @@ class KnoxAuthenticator(BaseAuthenticator):
 
     def authenticate_sync(self, secret: str) -> AuthResult:
         """The blocking part; runs in a worker thread."""
-        from knox.auth import TokenAuthentication
         from rest_framework import exceptions
 
         try:
-            user, auth_token = TokenAuthentication().authenticate_credentials(secret.encode())
+            user, auth_token = _knox_authentication()().authenticate_credentials(secret.encode())
         except exceptions.AuthenticationFailed as exc:
             raise AuthenticationFailed(f"knox refused the token: {exc.detail}") from None
         expiry: Any = auth_token.expiry

@@ -7,6 +7,8 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.utils.crypto import constant_time_compare
 
 from .._types import Scope
@@ -33,6 +35,19 @@ def _load(session: Any) -> dict[str, Any] | None:
         return data
     data = dict(session.items())
     return None if session.session_key is None else data
+
+
+def _is_inactive_user(user_id: Any) -> bool:
+    """Whether ``user_id`` names a deactivated user, which ``ModelBackend.get_user`` reports as absent.
+
+    Only asked after the backend refused the user, so a valid session costs no extra query.
+    """
+    model = get_user_model()
+    try:
+        model._meta.get_field("is_active")
+        return model._default_manager.filter(pk=user_id, is_active=False).exists()
+    except (FieldDoesNotExist, ValidationError, ValueError, TypeError):
+        return False
 
 
 def _expires_at(session: Any) -> float:
@@ -75,6 +90,8 @@ class SessionAuthenticator(BaseAuthenticator):
             raise AuthenticationFailed("session names an authentication backend that is not configured")
         user = load_backend(backend_path).get_user(user_id)
         if user is None:
+            if _is_inactive_user(user_id):
+                raise PermissionDenied("session user is inactive")
             raise AuthenticationFailed("session user is deleted or refused by its backend")
         if not getattr(user, "is_active", True):
             raise PermissionDenied("session user is inactive")

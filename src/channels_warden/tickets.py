@@ -1,0 +1,141 @@
+"""One-time tickets: the only credential that belongs in a URL.
+
+A client that is already authenticated over HTTP (session, DRF token, JWT) asks for a ticket, then
+opens ``wss://.../?ticket=<ticket>`` within ``TICKET_TTL`` seconds. The ticket is random (256 bits),
+stored only as its SHA-256 in the Django cache, bound to the user and optionally to the Origin and
+path it may be used from, and consumed atomically: of two concurrent uses, exactly one wins, because
+``cache.delete`` reports whether *this* call removed the key (locmem under its lock, Redis ``DEL``).
+With several server processes the cache must be shared (Redis), or tickets work on one process only.
+
+Sockets opened with a ticket inherit the end, session and token id of the credential the ticket was
+issued with, so they expire and are revoked like that credential.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.contrib.auth import get_user_model
+from django.core.cache import caches
+
+from ._types import Scope
+from .authenticators.base import AuthResult, BaseAuthenticator
+from .credentials import Credential
+from .exceptions import AuthenticationFailed, PermissionDenied
+from .identity import CredentialInfo
+from .origins import parse_origin, read_origin
+from .transports import QueryStringTransport
+
+TICKET_BYTES = 32
+CACHE_PREFIX = "warden:ticket:"
+
+
+def _settings() -> Any:
+    from .conf import warden_settings
+
+    return warden_settings
+
+
+def _cache_key(ticket: str) -> str:
+    return CACHE_PREFIX + hashlib.sha256(ticket.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class TicketGrant:
+    """What a ticket stands for, as stored in the cache (never the ticket itself)."""
+
+    user_id: str
+    origin: str | None
+    path: str | None
+    source_expires_at: float | None
+    session_key: str | None
+    token_id: str | None
+
+
+def issue_ticket(
+    user: Any,
+    *,
+    origin: str | None = None,
+    path: str | None = None,
+    source_expires_at: float | None = None,
+    session_key: str | None = None,
+    token_id: str | None = None,
+    ttl: float | None = None,
+) -> str:
+    """Create a single-use ticket for ``user`` and return it (blocking: it writes to the cache).
+
+    Args:
+        user: the authenticated user the ticket stands for.
+        origin: if given, the ticket is accepted only from this Origin (``scheme://host[:port]``).
+        path: if given, the ticket is accepted only on this WebSocket path.
+        source_expires_at: end of the credential the ticket was issued with; the socket closes then.
+        session_key: the session the ticket was issued from; its logout closes the socket.
+        token_id: id of the token the ticket was issued with; its revocation closes the socket.
+        ttl: seconds the ticket stays redeemable; defaults to the ``TICKET_TTL`` setting.
+    """
+    if not getattr(user, "is_authenticated", False):
+        raise ValueError("tickets are issued to authenticated users only")
+    normalised_origin = str(parse_origin(origin)) if origin else None
+    ticket = secrets.token_urlsafe(TICKET_BYTES)
+    grant = TicketGrant(str(user.pk), normalised_origin, path, source_expires_at, session_key, token_id)
+    lifetime = float(ttl if ttl is not None else _settings().TICKET_TTL)
+    caches[_settings().TICKET_CACHE].set(_cache_key(ticket), asdict(grant), timeout=lifetime)
+    return ticket
+
+
+def redeem_ticket(ticket: str) -> TicketGrant | None:
+    """Consume ``ticket``; return its grant, or ``None`` if it is unknown, used or expired (blocking)."""
+    cache = caches[_settings().TICKET_CACHE]
+    key = _cache_key(ticket)
+    stored = cache.get(key)
+    if stored is None or not cache.delete(key):
+        return None
+    return TicketGrant(**stored)
+
+
+class TicketTransport(QueryStringTransport):
+    """``?ticket=...``: the query string, for one-time tickets only."""
+
+    name = "ticket"
+
+    def __init__(self, parameter: str = "ticket") -> None:
+        super().__init__(parameter=parameter, scheme="ticket")
+
+
+class TicketAuthenticator(BaseAuthenticator):
+    """Redeems tickets: one cache read and delete and one user query, in one thread hop."""
+
+    name = "ticket"
+    default_schemes = ("ticket",)
+
+    async def authenticate(self, credential: Credential, scope: Scope) -> AuthResult | None:
+        grant, user = await database_sync_to_async(self.redeem_sync)(credential.secret)
+        if grant.origin is not None:
+            origin = read_origin(scope.get("headers", []))
+            if origin is None or str(origin) != grant.origin:
+                raise AuthenticationFailed("ticket used from another Origin than it was issued for")
+        if grant.path is not None and scope.get("path") != grant.path:
+            raise AuthenticationFailed("ticket used on another path than it was issued for")
+        if grant.source_expires_at is not None and grant.source_expires_at <= time.time():
+            raise AuthenticationFailed("the credential the ticket was issued with has expired")
+        return user, CredentialInfo(
+            expires_at=grant.source_expires_at, session_key=grant.session_key, token_id=grant.token_id
+        )
+
+    def redeem_sync(self, ticket: str) -> tuple[TicketGrant, Any]:
+        """The blocking part; runs in a worker thread."""
+        grant = redeem_ticket(ticket)
+        if grant is None:
+            raise AuthenticationFailed("ticket unknown, already used or expired")
+        model = get_user_model()
+        user = model._default_manager.filter(pk=grant.user_id).first()
+        if user is None:
+            raise AuthenticationFailed("ticket user no longer exists")
+        if not user.is_active:
+            raise PermissionDenied("ticket user is inactive")
+        return grant, user
