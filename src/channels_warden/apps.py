@@ -1,4 +1,4 @@
-"""Django app config: registers the system checks, the log filter and the revocation triggers."""
+"""Django app config: system checks, the log filter, revocation triggers and Prometheus counters."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ class WardenConfig(AppConfig):
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the checks)
         from .logging import install_server_filters
+        from .metrics import connect_metrics
         from .triggers import connect_triggers
 
         install_server_filters()
         connect_triggers()
+        connect_metrics()

@@ -285,7 +285,8 @@ class Connection:
             registry.add(self)
             listener.ensure_running()
         self._schedule_expiry()
-        self._spawn(connection_admitted.asend(sender=Connection, scope=self.scope, auth=self.auth))
+        if connection_admitted.has_listeners(Connection):
+            self._spawn(connection_admitted.asend(sender=Connection, scope=self.scope, auth=self.auth))
 
     def retire(self, code: int = 1000) -> None:
         """The socket is over: forget it and cancel its timers (idempotent)."""
@@ -294,7 +295,10 @@ class Connection:
         self.live = False
         registry.discard(self)
         self._cancel_timers()
-        self._spawn(connection_closed.asend(sender=Connection, scope=self.scope, auth=self.auth, code=code))
+        if connection_closed.has_listeners(Connection):
+            self._spawn(
+                connection_closed.asend(sender=Connection, scope=self.scope, auth=self.auth, code=code)
+            )
 
     async def finish(self) -> None:
         """The application returned: retire the socket and free its connection-limit slot."""
