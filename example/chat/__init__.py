@@ -1,0 +1,1 @@
+"""The demo's app: a login page, token endpoints and a protected echo socket."""

@@ -1,0 +1,1 @@
+"""The channels-warden demo site: settings, URLs and the ASGI application."""
