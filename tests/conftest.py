@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from asgiref.sync import SyncToAsync
+from django.db import connections
 
 
 @pytest.fixture
@@ -15,3 +18,15 @@ def make_user(django_user_model: Any) -> Any:
         return django_user_model.objects.create_user(username=username, password=password, **fields)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def close_database_thread_connections() -> Iterator[None]:
+    """Close the connections of the thread ``database_sync_to_async`` runs in, after every test.
+
+    Channels' test communicator turns ``close_old_connections`` into a no-op while it waits, so a
+    connection opened by a database test can outlive it in that thread; the next test without the
+    database would then trip pytest-django's blocker in Channels' own ``close_old_connections``.
+    """
+    yield
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result()

@@ -8,10 +8,15 @@ servers open it.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
+from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-TEST_DB = os.environ.get("WARDEN_TEST_DB", str(BASE_DIR / ".test-db.sqlite3"))
+# One file per test run (the servers get its name through WARDEN_TEST_DB), so runs never collide.
+TEST_DB = os.environ.get("WARDEN_TEST_DB") or os.path.join(
+    tempfile.gettempdir(), f"warden-tests-{os.getpid()}.sqlite3"
+)
 
 SECRET_KEY = "tests-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
 DEBUG = False
@@ -40,13 +45,18 @@ DATABASES = {
 }
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+CHANNEL_LAYERS: dict[str, dict[str, Any]] = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
 ASGI_APPLICATION = "tests.project.asgi.application"
 
+# AUDIENCE and ISSUER are set so the end-to-end tests can show that a token for another audience or
+# from another issuer is refused. SimpleJWT's own AccessToken.for_user (and credential_for) add both
+# claims; a token crafted with PyJWT must add them itself.
 SIMPLE_JWT = {
     "SIGNING_KEY": "tests-only-jwt-signing-key-ffffffffffffffffffffffffffffffff",
     "ALGORITHM": "HS256",
+    "AUDIENCE": "channels-warden-tests",
+    "ISSUER": "https://auth.testserver",
 }
 
 WARDEN = {
@@ -71,3 +81,32 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"channels_warden": {"handlers": ["console"], "level": "INFO"}},
 }
+
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "channels_warden.http.SessionContextMiddleware",
+]
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+    ],
+}
+
+# The multi-process suites run their servers (and tests) against a Redis they start themselves.
+REDIS_URL = os.environ.get("WARDEN_TEST_REDIS_URL")
+if REDIS_URL:
+    # redis-py 8 gives every socket a 5 s read timeout, the length of channels_redis' blocking
+    # BZPOPMIN, so idle receives fail with TimeoutError (django/channels_redis#422): read longer.
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 10}]},
+        }
+    }
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

@@ -69,18 +69,30 @@ class LiveServer:
             self.process.wait()
 
 
-def start_server(kind: str, log_path: Path, env: dict[str, str] | None = None) -> LiveServer:
-    """Start ``kind`` on a free port and wait until it accepts TCP connections."""
+def start_server(
+    kind: str,
+    log_path: Path,
+    env: dict[str, str] | None = None,
+    *,
+    app: str = "tests.project.asgi:application",
+    cwd: Path = ROOT,
+) -> LiveServer:
+    """Start ``kind`` serving ``app`` from ``cwd`` on a free port; wait until it accepts TCP connections.
+
+    ``env`` is laid over this process's environment and the defaults (``tests.settings``).
+    """
     port = free_port()
     full_env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "src")]),
+        # Tests read the log while the server runs (daphne's access log goes to a buffered stdout).
+        "PYTHONUNBUFFERED": "1",
         **(env or {}),
     }
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            server_command(kind, port), cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT
+            server_command(kind, port, app), cwd=cwd, env=full_env, stdout=log, stderr=subprocess.STDOUT
         )
     server = LiveServer(kind, port, process, log_path)
     deadline = time.monotonic() + START_TIMEOUT
@@ -114,3 +126,24 @@ def server(
 def ws(server: LiveServer) -> WsClient:
     """A WebSocket client for the current server."""
     return WsClient(server)
+
+
+FIGURES = pytest.StashKey[list[str]]()
+
+
+@pytest.fixture
+def report_figure(request: pytest.FixtureRequest) -> Any:
+    """Record a measured figure (a latency, a delay) to be printed in the terminal summary."""
+
+    def report(line: str) -> None:
+        request.config.stash.setdefault(FIGURES, []).append(f"{request.node.nodeid}: {line}")
+
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    figures = config.stash.get(FIGURES, [])
+    if figures:
+        terminalreporter.section("measured figures")
+        for line in figures:
+            terminalreporter.write_line(line)

@@ -16,6 +16,7 @@ from channels_warden import HasPerm, IsStaff, WardenMiddlewareStack, guard
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from tests.project.consumers import EchoConsumer, SyncEchoConsumer, raw_echo  # noqa: E402
@@ -28,9 +29,12 @@ ROUTES = [
     path("ws/staff/", guard(EchoConsumer.as_asgi(), permissions=[IsStaff()])),
     path("ws/perm/", guard(EchoConsumer.as_asgi(), permissions=[HasPerm("auth.view_user")])),
     path("ws/room/<slug:room>/", guard(EchoConsumer.as_asgi())),
+    path("ws/first/", guard(EchoConsumer.as_asgi(), first_message=True)),
 ]
 
 _JWT = "channels_warden.authenticators.SimpleJWTAuthenticator"
+_DEFAULT_TRANSPORTS = list(settings.WARDEN["TRANSPORTS"])
+_DEFAULT_AUTHENTICATORS = list(settings.WARDEN["AUTHENTICATORS"])
 _BASE_TRANSPORTS = [
     "channels_warden.transports.AuthorizationHeaderTransport",
     "channels_warden.transports.SubprotocolTransport",
@@ -44,6 +48,16 @@ PROFILES: dict[str, dict[str, object]] = {
     "compat": {"TRANSPORTS": [*_BASE_TRANSPORTS, "channels_warden.transports.RawJWTSubprotocolTransport"]},
     "stateless": {"AUTHENTICATORS": [{"CLASS": _JWT, "OPTIONS": {"mode": "stateless"}}]},
     "knox": {"AUTHENTICATORS": ["channels_warden.authenticators.KnoxAuthenticator"]},
+    # Live-connection behaviour with short clocks, and tickets.
+    "live": {
+        "EXPIRY_WARNING": 1,
+        "AUTH_TIMEOUT": 1,
+        "TRANSPORTS": [*_DEFAULT_TRANSPORTS, "channels_warden.tickets.TicketTransport"],
+        "AUTHENTICATORS": [*_DEFAULT_AUTHENTICATORS, "channels_warden.tickets.TicketAuthenticator"],
+    },
+    "limit": {"CONNECTION_LIMIT": {"MAX": 2, "POLICY": "reject_newest", "LEASE": 3}},
+    "evict": {"CONNECTION_LIMIT": {"MAX": 2, "POLICY": "evict_oldest", "LEASE": 3}},
+    "throttle": {"HANDSHAKE_THROTTLE": {"FAILURES": 3, "WINDOW": 5}},
 }
 
 application = ProtocolTypeRouter(

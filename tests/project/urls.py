@@ -1,7 +1,19 @@
-"""No HTTP views: the end-to-end tests mint their credentials in the test process."""
+"""HTTP routes of the test project (see views.py)."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from channels_warden.drf import TicketAPIView
+from channels_warden.views import TicketView
+
+from . import views
+
+urlpatterns = [
+    path("login/", views.login_view),
+    path("logout/", views.logout_view),
+    path("password/", views.password_view),
+    path("test/users/<str:username>/<str:action>/", views.user_action_view),
+    path("ticket/", TicketView.as_view()),
+    path("api/ticket/", TicketAPIView.as_view()),
+]

@@ -1,0 +1,70 @@
+"""HTTP endpoints of the test project: they make Django events happen *inside the server process*.
+
+With the in-memory channel layer a revocation only reaches the process that sends it, so the tests
+trigger logouts, password changes and deletions through the server rather than in the test process.
+These views are for tests only: they skip CSRF and do no authorization.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib.auth import authenticate, get_user_model, login, logout, update_session_auth_hash
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+
+def _body(request: HttpRequest) -> dict[str, Any]:
+    payload = json.loads(request.body or b"{}")
+    return payload if isinstance(payload, dict) else {}
+
+
+@csrf_exempt
+@require_POST
+def login_view(request: HttpRequest) -> JsonResponse:
+    body = _body(request)
+    user = authenticate(request, username=body.get("username"), password=body.get("password"))
+    if user is None:
+        return JsonResponse({"error": "invalid credentials"}, status=400)
+    login(request, user)
+    return JsonResponse({"session_key": request.session.session_key})
+
+
+@csrf_exempt
+@require_POST
+def logout_view(request: HttpRequest) -> JsonResponse:
+    logout(request)
+    return JsonResponse({"ok": True})
+
+
+@csrf_exempt
+@require_POST
+def password_view(request: HttpRequest) -> JsonResponse:
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": "unauthenticated"}, status=401)
+    user = request.user
+    user.set_password(_body(request)["password"])
+    user.save()
+    update_session_auth_hash(request, user)
+    return JsonResponse({"session_key": request.session.session_key})
+
+
+@csrf_exempt
+@require_POST
+def user_action_view(request: HttpRequest, username: str, action: str) -> JsonResponse:
+    user = get_user_model().objects.get(username=username)
+    if action == "deactivate":
+        user.is_active = False
+        user.save()
+    elif action == "delete":
+        user.delete()
+    elif action == "delete-tokens":
+        from rest_framework.authtoken.models import Token
+
+        for token in Token.objects.filter(user__username=username):
+            token.delete()
+    else:
+        return JsonResponse({"error": f"unknown action {action}"}, status=404)
+    return JsonResponse({"ok": True})

@@ -1,0 +1,82 @@
+"""DRFTokenAuthenticator against real authtoken rows."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from rest_framework.authtoken.models import Token
+
+from channels_warden.authenticators.drf_token import DRFTokenAuthenticator
+from channels_warden.credentials import Credential
+from channels_warden.exceptions import AuthenticationFailed, PermissionDenied
+
+pytestmark = pytest.mark.django_db
+
+
+def test_valid_token_is_its_user(make_user: Any) -> None:
+    """A DRF token authenticates its user."""
+    user = make_user()
+    token = Token.objects.create(user=user)
+    assert DRFTokenAuthenticator().authenticate_sync(token.key)[0] == user
+
+
+def test_one_query(make_user: Any, django_assert_num_queries: Any) -> None:
+    """Token and user come back in one query."""
+    user = make_user()
+    token = Token.objects.create(user=user)
+    with django_assert_num_queries(1):
+        result = DRFTokenAuthenticator().authenticate_sync(token.key)
+    assert result[0] == user
+
+
+def test_token_id_is_a_digest_not_the_key(make_user: Any) -> None:
+    """The token id names the token without revealing it; opaque tokens carry no expiry or claims."""
+    token = Token.objects.create(user=make_user())
+    info = DRFTokenAuthenticator().authenticate_sync(token.key)[1]
+    digest = hashlib.sha256(token.key.encode()).hexdigest()[:32]
+    assert (info.token_id, info.expires_at, dict(info.claims)) == (f"drf:{digest}", None, {})
+
+
+def test_unknown_token_is_refused() -> None:
+    """A key with no row is a 4401."""
+    with pytest.raises(AuthenticationFailed) as exc_info:
+        DRFTokenAuthenticator().authenticate_sync("9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b")
+    assert (exc_info.value.code, exc_info.value.detail) == (4401, "unknown DRF token")
+
+
+def test_inactive_user_is_forbidden(make_user: Any) -> None:
+    """A valid token of a deactivated user is a 4403."""
+    token = Token.objects.create(user=make_user(is_active=False))
+    with pytest.raises(PermissionDenied) as exc_info:
+        DRFTokenAuthenticator().authenticate_sync(token.key)
+    assert (exc_info.value.code, exc_info.value.detail) == (4403, "token user is inactive")
+
+
+def test_custom_token_model(make_user: Any) -> None:
+    """The model option points at another token model (here DRF's own proxy)."""
+    user = make_user()
+    token = Token.objects.create(user=user)
+    assert DRFTokenAuthenticator(model="authtoken.TokenProxy").authenticate_sync(token.key)[0] == user
+
+
+def test_claims_token_scheme_by_default() -> None:
+    """DRF tokens are 'token' credentials unless configured otherwise."""
+    assert DRFTokenAuthenticator().schemes == frozenset({"token"})
+
+
+def test_schemes_option() -> None:
+    """The schemes option replaces the default, lower-cased."""
+    assert DRFTokenAuthenticator(schemes=["DRF"]).schemes == frozenset({"drf"})
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_authenticate_runs_the_lookup_off_the_loop(make_user: Any) -> None:
+    """The async entry point returns the same result from a worker thread."""
+    user = await database_sync_to_async(make_user)()
+    token = await Token.objects.acreate(user=user)
+    result = await DRFTokenAuthenticator().authenticate(Credential("token", token.key, "header"), {})
+    assert result is not None
+    assert result[0].pk == user.pk

@@ -1,0 +1,304 @@
+"""SessionAuthenticator against real session rows: the checks django.contrib.auth.get_user makes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from importlib import import_module
+from typing import Any
+
+import pytest
+from django.conf import settings as django_settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.models import Session
+from django.utils import timezone
+
+from channels_warden.authenticators.session import SessionAuthenticator
+from channels_warden.credentials import Credential
+from channels_warden.exceptions import AuthenticationFailed, PermissionDenied
+from channels_warden.testing import session_key_for
+
+pytestmark = pytest.mark.django_db
+
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+PLAIN_BACKEND = "tests.test_authenticators_session.PlainUserBackend"
+
+
+class PlainUser:
+    """A user from a backend that has no password, hence no session auth hash."""
+
+    is_active = True
+    is_authenticated = True
+
+    def __init__(self, pk: str) -> None:
+        self.pk = pk
+
+
+class PlainUserBackend:
+    """An authentication backend (e.g. SSO) whose users carry no session auth hash."""
+
+    def get_user(self, user_id: str) -> PlainUser:
+        return PlainUser(user_id)
+
+
+def store(session_key: str | None = None) -> Any:
+    return import_module(django_settings.SESSION_ENGINE).SessionStore(session_key)
+
+
+def logged_in_session(user: Any, **overrides: Any) -> str:
+    """A session as django.contrib.auth.login leaves it, with some keys replaced."""
+    session = store()
+    session.update(
+        {
+            SESSION_KEY: str(user.pk),
+            BACKEND_SESSION_KEY: MODEL_BACKEND,
+            HASH_SESSION_KEY: user.get_session_auth_hash(),
+            **overrides,
+        }
+    )
+    session.save()
+    return str(session.session_key)
+
+
+def refusal(session_key: str) -> AuthenticationFailed:
+    with pytest.raises(AuthenticationFailed) as exc_info:
+        SessionAuthenticator().authenticate_sync(session_key)
+    return exc_info.value
+
+
+def test_logged_in_session_is_its_user(make_user: Any) -> None:
+    """A session made by login() authenticates its user."""
+    user = make_user()
+    result = SessionAuthenticator().authenticate_sync(session_key_for(user))
+    assert result is not None
+    assert result[0] == user
+
+
+def test_two_queries_session_row_and_user(make_user: Any, django_assert_num_queries: Any) -> None:
+    """One query for the session row (with its expiry), one for the user."""
+    user = make_user()
+    key = session_key_for(user)
+    with django_assert_num_queries(2):
+        result = SessionAuthenticator().authenticate_sync(key)
+    assert result is not None
+    assert result[0] == user
+
+
+def test_session_from_the_scope_is_reused(make_user: Any, django_assert_num_queries: Any) -> None:
+    """The scope's session object (SessionMiddleware's) is loaded in the same two queries and cached."""
+    key = session_key_for(make_user())
+    session = store(key)
+    with django_assert_num_queries(2):
+        SessionAuthenticator().authenticate_sync(key, session)
+    with django_assert_num_queries(0):
+        assert session[SESSION_KEY] is not None
+
+
+def test_scope_session_for_another_key_is_not_used(make_user: Any) -> None:
+    """A scope session whose key differs from the cookie's is ignored; the cookie's key decides."""
+    alice, bob = make_user("alice"), make_user("bob")
+    result = SessionAuthenticator().authenticate_sync(session_key_for(alice), store(session_key_for(bob)))
+    assert result is not None
+    assert result[0] == alice
+
+
+def test_expires_at_is_the_rows_expire_date(make_user: Any) -> None:
+    """expires_at is the database row's expire_date, the real end of the session."""
+    key = session_key_for(make_user())
+    Session.objects.filter(pk=key).update(expire_date=timezone.now() + timedelta(minutes=5))
+    result = SessionAuthenticator().authenticate_sync(key)
+    assert result is not None
+    assert result[1].expires_at == Session.objects.get(pk=key).expire_date.timestamp()
+
+
+def test_credential_info_carries_the_session_key(make_user: Any) -> None:
+    """The session key is recorded (for revocation), with no claims and no token id."""
+    key = session_key_for(make_user())
+    result = SessionAuthenticator().authenticate_sync(key)
+    assert result is not None
+    assert (result[1].session_key, dict(result[1].claims), result[1].token_id) == (key, {}, None)
+
+
+def test_anonymous_session_is_none() -> None:
+    """A session without a user is 'absent': the client is anonymous, not refused."""
+    session = store()
+    session["cart"] = [1, 2]
+    session.save()
+    assert SessionAuthenticator().authenticate_sync(str(session.session_key)) is None
+
+
+def test_forged_key_is_refused() -> None:
+    """A key that names no session is a rejection, never anonymous."""
+    assert refusal("abcdefghijklmnopqrstuvwxyz012345").detail == "session does not exist or has expired"
+
+
+def test_short_forged_key_is_refused() -> None:
+    """A key Django considers invalid (too short) is refused the same way."""
+    assert refusal("abc").detail == "session does not exist or has expired"
+
+
+def test_expired_session_is_refused(make_user: Any) -> None:
+    """A session past its expire_date is refused."""
+    key = session_key_for(make_user())
+    Session.objects.filter(pk=key).update(expire_date=timezone.now() - timedelta(seconds=1))
+    assert refusal(key).detail == "session does not exist or has expired"
+
+
+def test_password_change_ends_the_session(make_user: Any) -> None:
+    """After a password change the session's auth hash no longer matches: refused, as in Django."""
+    user = make_user()
+    key = session_key_for(user)
+    user.set_password("a new password")
+    user.save()
+    assert refusal(key).detail == "session auth hash mismatch (password changed)"
+
+
+def test_missing_hash_is_refused(make_user: Any) -> None:
+    """A session without the auth hash is refused."""
+    key = logged_in_session(make_user(), **{HASH_SESSION_KEY: ""})
+    assert refusal(key).detail == "session auth hash mismatch (password changed)"
+
+
+def test_secret_key_fallbacks_hash_is_accepted(make_user: Any, settings: Any) -> None:
+    """A session made under a rotated-out SECRET_KEY still works while that key is a fallback."""
+    user = make_user()
+    old_key = settings.SECRET_KEY
+    key = session_key_for(user)
+    settings.SECRET_KEY = "rotated-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
+    settings.SECRET_KEY_FALLBACKS = [old_key]
+    result = SessionAuthenticator().authenticate_sync(key)
+    assert result is not None
+    assert result[0] == user
+
+
+def test_hash_from_an_unknown_key_is_refused(make_user: Any, settings: Any) -> None:
+    """A session hash made with a key that is neither current nor a fallback is refused."""
+    user = make_user()
+    current_key = settings.SECRET_KEY
+    settings.SECRET_KEY = "some-other-secret-key-0123456789abcdefghijklmnopqrstuv"
+    stale_hash = user.get_session_auth_hash()
+    settings.SECRET_KEY = current_key
+    key = logged_in_session(user, **{HASH_SESSION_KEY: stale_hash})
+    assert refusal(key).detail == "session auth hash mismatch (password changed)"
+
+
+def test_backend_no_longer_configured_is_refused(make_user: Any, settings: Any) -> None:
+    """A session logged in through a backend removed from AUTHENTICATION_BACKENDS is refused."""
+    key = session_key_for(make_user())
+    settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.AllowAllUsersModelBackend"]
+    assert refusal(key).detail == "session names an authentication backend that is not configured"
+
+
+def test_session_without_backend_is_refused(make_user: Any) -> None:
+    """A session naming a user but no backend is refused."""
+    user = make_user()
+    key = logged_in_session(user, **{BACKEND_SESSION_KEY: None})
+    assert refusal(key).detail == "session names an authentication backend that is not configured"
+
+
+def test_deleted_user_is_refused(make_user: Any) -> None:
+    """A session whose user was deleted is refused."""
+    user = make_user()
+    key = logged_in_session(user)
+    user.delete()
+    assert refusal(key).detail == "session user is deleted or refused by its backend"
+
+
+def test_inactive_user_is_forbidden(make_user: Any) -> None:
+    """ModelBackend hides inactive users; warden tells them from deleted ones and answers 4403."""
+    key = session_key_for(make_user(is_active=False))
+    with pytest.raises(PermissionDenied) as exc_info:
+        SessionAuthenticator().authenticate_sync(key)
+    assert (exc_info.value.code, exc_info.value.detail) == (4403, "session user is inactive")
+
+
+def test_deleted_user_costs_one_more_query(make_user: Any, django_assert_num_queries: Any) -> None:
+    """Only a refused user pays for the inactive-or-deleted lookup (session, user, lookup)."""
+    user = make_user()
+    key = logged_in_session(user)
+    user.delete()
+    with django_assert_num_queries(3):
+        detail = refusal(key).detail
+    assert detail == "session user is deleted or refused by its backend"
+
+
+def test_inactive_user_of_a_permissive_backend_is_forbidden(make_user: Any, settings: Any) -> None:
+    """A backend that returns inactive users still cannot open a socket for them: 4403."""
+    backend = "django.contrib.auth.backends.AllowAllUsersModelBackend"
+    settings.AUTHENTICATION_BACKENDS = [backend]
+    key = logged_in_session(make_user(is_active=False), **{BACKEND_SESSION_KEY: backend})
+    with pytest.raises(PermissionDenied) as exc_info:
+        SessionAuthenticator().authenticate_sync(key)
+    assert (exc_info.value.code, exc_info.value.detail) == (4403, "session user is inactive")
+
+
+def test_cache_session_engine(make_user: Any, settings: Any) -> None:
+    """With a non-database engine the session is loaded through its store, expiry from the store."""
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    user = make_user()
+    key = session_key_for(user)
+    result = SessionAuthenticator().authenticate_sync(key)
+    assert result is not None
+    assert (result[0], result[1].session_key, result[1].expires_at is not None) == (user, key, True)
+
+
+def test_cache_session_engine_forged_key_is_refused(settings: Any) -> None:
+    """With the cache engine a key that names no session is refused as well."""
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    assert refusal("abcdefghijklmnopqrstuvwxyz012345").detail == "session does not exist or has expired"
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_authenticate_uses_the_scope_session(make_user: Any) -> None:
+    """The async entry point passes scope['session'] to the blocking part in one thread hop."""
+    from channels.db import database_sync_to_async
+
+    user = await database_sync_to_async(make_user)()
+    key = await database_sync_to_async(session_key_for)(user)
+    session = store(key)
+    result = await SessionAuthenticator().authenticate(
+        Credential("session", key, "session", ambient=True), {"session": session}
+    )
+    assert result is not None
+    assert (result[0].pk, session._session_cache[SESSION_KEY]) == (user.pk, str(user.pk))
+
+
+def test_handles_session_scheme_only() -> None:
+    """The session authenticator claims 'session' credentials and no others."""
+    authenticator = SessionAuthenticator()
+    assert (
+        authenticator.handles(Credential("session", "k", "session")),
+        authenticator.handles(Credential("bearer", "k", "header")),
+    ) == (True, False)
+
+
+def test_backend_users_without_a_session_hash_are_trusted(settings: Any) -> None:
+    """Users without get_session_auth_hash skip the hash check, as django.contrib.auth.get_user does."""
+    settings.AUTHENTICATION_BACKENDS = [MODEL_BACKEND, PLAIN_BACKEND]
+    session = store()
+    session.update({SESSION_KEY: "sso-42", BACKEND_SESSION_KEY: PLAIN_BACKEND})
+    session.save()
+    result = SessionAuthenticator().authenticate_sync(str(session.session_key))
+    assert result is not None
+    assert (type(result[0]), result[0].pk) == (PlainUser, "sso-42")
+
+
+def test_unparsable_user_id_of_a_refused_user_is_not_inactive(settings: Any) -> None:
+    """When a backend refuses a user id the user table cannot even parse, the session is a plain 4401."""
+
+    settings.AUTHENTICATION_BACKENDS = [MODEL_BACKEND, "tests.test_authenticators_session.RefusingBackend"]
+    session = store()
+    session.update(
+        {
+            SESSION_KEY: "not-a-number",
+            BACKEND_SESSION_KEY: "tests.test_authenticators_session.RefusingBackend",
+        }
+    )
+    session.save()
+    assert refusal(str(session.session_key)).detail == "session user is deleted or refused by its backend"
+
+
+class RefusingBackend:
+    """A backend that knows no user at all."""
+
+    def get_user(self, user_id: str) -> None:
+        return None
