@@ -66,15 +66,19 @@ def _identity(user: Any) -> str:
 
 
 async def _authenticate(credential: Credential, scope: Scope, settings: WardenSettings) -> AuthInfo | None:
+    handled = False
     for authenticator in settings.authenticators:
         if authenticator.handles(credential):
+            handled = True
             result = await authenticator.authenticate(credential, scope)
             if result is None:
-                return None
+                continue  # "absent" (the contract in authenticators/base.py): the next one may judge it
             user, info = result
             return AuthInfo.from_credential(
                 user, info, authenticator=authenticator.name, transport=credential.transport
             )
+    if handled:
+        return None
     raise BadRequest(
         f"no authenticator accepts {credential.scheme!r} credentials from {credential.transport}"
     )

@@ -44,10 +44,10 @@ class WardenMiddleware:
         event = await receive()
         if event.get("type") != "websocket.connect":
             return  # the client left before the handshake finished
-        connection = Connection(
-            scope, receive, send, self.settings, event, accept_subprotocol(scope, self.settings)
-        )
+        connection = Connection(scope, receive, send, self.settings, event, None)
         try:
+            # Inside the try: a custom transport that raises here must fail closed too.
+            connection.accept_subprotocol = accept_subprotocol(scope, self.settings)
             throttle = self.settings.handshake_throttle
             if throttle is not None:
                 await check_throttle(scope, throttle)

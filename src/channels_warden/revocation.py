@@ -28,6 +28,9 @@ REKEY_TYPE = "warden.rekey"
 #: channels_redis forgets group members after ``group_expiry`` (a day by default): rejoin hourly.
 REJOIN_SECONDS = 3600.0
 MAX_BACKOFF_SECONDS = 5.0
+#: Tries per broadcast. After a Redis restart the layer's pool still holds connections to the old
+#: server, and each fails once before it is dropped; a repeated revocation is harmless.
+BROADCAST_ATTEMPTS = 3
 
 
 def _token_id(token: Any) -> str | None:
@@ -111,7 +114,14 @@ async def broadcast(message: dict[str, Any], *, alias: str = "default") -> None:
         else:
             await close_matching(message)
         return
-    await layer.group_send(GROUP, message)
+    for attempt in range(1, BROADCAST_ATTEMPTS + 1):
+        try:
+            await layer.group_send(GROUP, message)
+            return
+        except Exception as exc:
+            if attempt == BROADCAST_ATTEMPTS:
+                raise
+            logger.warning("broadcast of %s failed (%r); trying again", message["type"], exc)
 
 
 async def disconnect(
@@ -191,7 +201,10 @@ class RevocationListener:
         while True:
             try:
                 layer = get_channel_layer(self.alias)
-                channel = await layer.new_channel("warden.listener.")
+                # The layer's default prefix, not one of ours: channels_redis multiplexes a process's
+                # channels over one Redis list per prefix and reads only the list of whichever
+                # receiver holds its lock, so a channel with another prefix starves behind consumers.
+                channel = await layer.new_channel()
                 await layer.group_add(GROUP, channel)
                 if failures:
                     logger.warning("revocation listener reconnected after %d failure(s)", failures)

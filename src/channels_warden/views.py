@@ -24,7 +24,7 @@ MAX_PATH_CHARS = 2048
 def requested_path(body: bytes, post: Any) -> str | None:
     """The optional ``path`` the client wants the ticket bound to (JSON or form body)."""
     path: Any = post.get("path") if post else None
-    if path is None and body:
+    if path is None and body and not post:  # a form body (e.g. only a CSRF token) is not JSON
         try:
             payload = json.loads(body)
         except ValueError:
