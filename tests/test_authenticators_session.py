@@ -302,3 +302,20 @@ class RefusingBackend:
 
     def get_user(self, user_id: str) -> None:
         return None
+
+
+def test_signed_cookie_session_logged_in(make_user: Any, settings: Any) -> None:
+    """With the signed_cookies engine, a session signed by this server is its user."""
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+    user = make_user()
+    key = session_key_for(user)
+    admitted, _ = SessionAuthenticator().authenticate_sync(key)
+    assert admitted == user
+
+
+def test_signed_cookie_session_with_a_bad_signature_is_refused(make_user: Any, settings: Any) -> None:
+    """A tampered signed cookie is a rejection, not an anonymous session."""
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+    key = session_key_for(make_user())
+    with pytest.raises(AuthenticationFailed):
+        SessionAuthenticator().authenticate_sync(key[:-2] + ("AA" if not key.endswith("AA") else "BB"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from django.core.checks import Error, Warning
 
 from channels_warden.checks import check_warden_settings
@@ -170,3 +171,22 @@ def test_w004_silent_when_simplejwt_is_not_installed(settings: Any, monkeypatch:
     settings.SIMPLE_JWT = {"ALGORITHM": "HS256", "SIGNING_KEY": "short"}
     monkeypatch.setitem(sys.modules, "rest_framework_simplejwt.settings", None)
     assert ids(settings) == []
+
+
+def test_w002_silent_for_the_ticket_transport(settings: Any) -> None:
+    """Tickets are single-use and short-lived: the only credential that belongs in a URL."""
+    transports = [*settings.WARDEN["TRANSPORTS"], "channels_warden.tickets.TicketTransport"]
+    assert "channels_warden.W002" not in ids(settings, TRANSPORTS=transports)
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"CONNECTION_LIMIT": {"MAX": 0}},
+        {"HANDSHAKE_THROTTLE": {"FAILURES": "many", "WINDOW": 60}},
+        {"DEFAULT_PERMISSIONS": ["channels_warden.permissions.NoSuchPermission"]},
+    ],
+)
+def test_e001_for_settings_read_only_at_connect_time(settings: Any, setting: dict[str, Any]) -> None:
+    """A bad limit, throttle or permission is an E001 at start-up, not a 4500 on every socket."""
+    assert ids(settings, **setting) == ["channels_warden.E001"]

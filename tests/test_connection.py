@@ -443,7 +443,7 @@ def test_connection_of_a_scope_outside_warden_is_none() -> None:
 
 def test_connection_repr_names_path_and_state() -> None:
     """A Connection prints its path, identity and whether it is live."""
-    connection = Connection({"path": "/ws/"}, queue_receive(), SentMessages(), WardenSettings(), {}, None)
+    connection = Connection({"path": "/ws/"}, queue_receive(), SentMessages(), WardenSettings())
     assert repr(connection) == "<Connection '/ws/' auth=None live=False>"
 
 
@@ -459,11 +459,9 @@ def bare_connection(send: Any = None, **settings: Any) -> Connection:
     """A Connection outside any middleware, for its guard clauses."""
     return Connection(
         {"path": "/ws/"},
-        queue_receive(),
+        queue_receive({"type": "websocket.connect"}),
         SentMessages() if send is None else send,
         WardenSettings(settings or None),
-        {},
-        None,
     )
 
 

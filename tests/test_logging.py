@@ -62,7 +62,13 @@ def test_token_keyword_values_are_masked() -> None:
 
 def test_subprotocol_credentials_are_masked() -> None:
     """'token.<key>' as offered in Sec-WebSocket-Protocol is masked."""
-    assert redact("offered token.9944b09199c62bcf", []) == f"offered token.{REDACTED}"
+    key = "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"
+    assert redact(f"offered token.{key}", []) == f"offered token.{REDACTED}"
+
+
+def test_words_after_token_are_left_alone() -> None:
+    """Prose such as 'invalid token signature' is not a credential and stays readable."""
+    assert redact("invalid token signature", []) == "invalid token signature"
 
 
 def test_ordinary_text_is_left_alone() -> None:

@@ -77,11 +77,37 @@ async def test_lifespan_scope_passes_through() -> None:
 
 
 async def test_client_leaving_before_the_handshake_never_reaches_the_app() -> None:
-    """When the first event is websocket.disconnect, the app is never called and nothing is sent."""
+    """When the first event is websocket.disconnect, the app receives no event and nothing is sent."""
     inner, sent = RecordingApp(), SentMessages()
     scope = {"type": "websocket", "path": "/ws/", "headers": [], "subprotocols": [], "query_string": b""}
     await WardenMiddleware(inner)(scope, queue_receive({"type": "websocket.disconnect", "code": 1001}), sent)
-    assert (inner.calls, sent) == (0, [])
+    assert (inner.events, sent) == ([], [])
+
+
+async def test_a_router_finding_no_route_leaves_the_connect_event_for_the_next_route() -> None:
+    """Nested routers fall through: warden must not consume websocket.connect before its app routes."""
+    from channels.routing import URLRouter
+    from django.urls import path
+
+    from channels_warden import WardenMiddlewareStack
+
+    fallback = RecordingApp()
+    router = URLRouter(
+        [
+            path("deny/", WardenMiddlewareStack(URLRouter([path("ws/echo/", RecordingApp())]))),
+            path("deny/nowhere/", fallback),
+        ]
+    )
+    scope = {
+        "type": "websocket",
+        "path": "/deny/nowhere/",
+        "headers": [],
+        "subprotocols": [],
+        "query_string": b"",
+    }
+    sent = SentMessages()
+    await router(scope, queue_receive({"type": "websocket.connect"}, {"type": "websocket.disconnect"}), sent)
+    assert fallback.events[0] == {"type": "websocket.connect"}
 
 
 async def test_refused_credentials_never_reach_the_app() -> None:
@@ -118,13 +144,13 @@ async def test_refusal_echoes_the_marker_so_browsers_can_read_the_frame() -> Non
 async def test_invalid_token_is_logged_without_the_secret(
     transactional_db: None, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The refusal is logged with its reason and detail but never the credential."""
+    """The refusal is logged with its reason, detail and transport but never the credential."""
     secret = "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"
     headers = [(b"authorization", f"Token {secret}".encode())]
     with caplog.at_level(logging.INFO, logger="channels_warden"):
         await handshake(WardenCommunicator(echo_application(), "/ws/echo/", headers=headers))
     assert [r.getMessage() for r in caplog.records if r.name == "channels_warden.auth"] == [
-        "refused websocket /ws/echo/ from 127.0.0.1 via -: 4401 unauthenticated (unknown DRF token)"
+        "refused websocket /ws/echo/ from 127.0.0.1 via header: 4401 unauthenticated (unknown DRF token)"
     ]
 
 

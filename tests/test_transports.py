@@ -584,3 +584,29 @@ def test_query_redact_without_query_string() -> None:
     scope: dict[str, Any] = {"type": "websocket"}
     QueryStringTransport().redact(scope)
     assert scope["query_string"] == b""
+
+
+def test_cookie_redaction_leaves_the_header_alone_without_its_cookie() -> None:
+    """A Cookie header without the credential cookie reaches the app byte for byte."""
+    scope = ws_scope(headers=[(b"cookie", b'theme="dark mode"; lang=fr')])
+    CookieTransport("access_token").redact(scope)
+    assert scope["headers"] == [(b"host", b"testserver"), (b"cookie", b'theme="dark mode"; lang=fr')]
+
+
+def test_subprotocol_redaction_leaves_foreign_protocols_alone() -> None:
+    """Without warden's entries, the app sees its subprotocols and header untouched."""
+    scope = ws_scope(headers=[(b"sec-websocket-protocol", b"chat.v1")], subprotocols=["chat.v1"])
+    SubprotocolTransport().redact(scope)
+    assert (scope["subprotocols"], scope["headers"][-1]) == (
+        ["chat.v1"],
+        (b"sec-websocket-protocol", b"chat.v1"),
+    )
+
+
+def test_session_cookie_accepts_signed_cookie_session_keys() -> None:
+    """signed_cookies sessions put 'value:timestamp:signature' in the cookie; that is a session key."""
+    key = "eyJhIjoxfQ:1vKx2Q:Zm9vYmFy-_"
+    scope = ws_scope(headers=[(b"cookie", f"sessionid={key}".encode())])
+    credential = SessionCookieTransport().find(scope, max_bytes=8192)
+    assert credential is not None
+    assert credential.secret == key

@@ -15,7 +15,7 @@ from typing import Any
 from ._types import Scope
 from .conf import WardenSettings
 from .credentials import Credential
-from .exceptions import AuthenticationFailed, BadRequest, ConflictingCredentials, OriginRejected
+from .exceptions import AuthenticationFailed, BadRequest, ConflictingCredentials, OriginRejected, Rejection
 from .identity import AuthInfo
 from .origins import Origin, is_same_origin, read_origin
 
@@ -101,6 +101,10 @@ async def authenticate_handshake(scope: Scope, settings: WardenSettings) -> Admi
                     "ignored invalid %s credential next to a valid one: %s", credential.transport, exc.detail
                 )
                 continue
+            exc.transport = exc.transport or credential.transport
+            raise
+        except Rejection as exc:
+            exc.transport = exc.transport or credential.transport
             raise
         if info is not None:
             identities.append(info)
@@ -127,7 +131,7 @@ def accept_subprotocol(scope: Scope, settings: WardenSettings) -> str | None:
         try:
             protocol = transport.accept_subprotocol(scope)
         except BadRequest:
-            return None
+            continue
         if protocol is not None:
             return str(protocol)
     return None

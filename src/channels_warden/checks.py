@@ -18,6 +18,7 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
 from .conf import warden_settings
+from .tickets import TicketTransport
 from .transports import CookieTransport, QueryStringTransport, RawJWTSubprotocolTransport
 
 MIN_HMAC_KEY_BYTES = 32
@@ -34,7 +35,7 @@ def _transport_checks(transports: tuple[Any, ...]) -> list[CheckMessage]:
                 id="channels_warden.W001",
             )
         )
-    if any(isinstance(t, QueryStringTransport) for t in transports):
+    if any(isinstance(t, QueryStringTransport) and not isinstance(t, TicketTransport) for t in transports):
         messages.append(
             Warning(
                 "Tokens in the query string are enabled.",
@@ -87,6 +88,9 @@ def check_warden_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckM
         transports = warden_settings.transports
         warden_settings.authenticators  # noqa: B018  (instantiating them validates their options)
         warden_settings.allowed_origins  # noqa: B018
+        warden_settings.default_permissions  # noqa: B018
+        warden_settings.connection_limit  # noqa: B018
+        warden_settings.handshake_throttle  # noqa: B018
     except ImproperlyConfigured as exc:
         return [Error(str(exc), id="channels_warden.E001")]
     return _transport_checks(transports) + _simplejwt_checks()

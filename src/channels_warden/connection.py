@@ -98,8 +98,7 @@ class Connection:
         receive: Receive,
         send: Send,
         settings: WardenSettings,
-        connect_event: Message,
-        accept_subprotocol: str | None,
+        accept_subprotocol: str | None = None,
     ) -> None:
         self.scope = scope
         self.settings = settings
@@ -112,7 +111,10 @@ class Connection:
         self.opened_at: float | None = None
         self._receive = receive
         self._send = send
-        self._connect_event: Message | None = connect_event
+        # The server's first event, read lazily: a router that finds no route below warden must
+        # leave websocket.connect unread for the next route (Channels' nested URLRouter falls through).
+        self._connect_event: Message | None = None
+        self._connect_delivered = False
         self._control_limit = int(settings.MAX_CREDENTIAL_BYTES)
         self._policy_scope: Scope = scope
         self._permissions: tuple[BasePermission, ...] = ()
@@ -125,12 +127,22 @@ class Connection:
 
     # Refusing and closing -------------------------------------------------------------------
 
+    async def _await_connect(self) -> bool:
+        """Read the server's first event once; ``False`` when the client left before connecting."""
+        if self._connect_event is None:
+            self._connect_event = await self._receive()
+        return self._connect_event.get("type") == "websocket.connect"
+
     async def reject(self, rejection: Rejection) -> None:
         """Refuse a socket that is not live yet, in the configured form (close frame or HTTP deny)."""
         if self.closed:
             return
         self.closed = True
-        log_rejection(self.scope, rejection, self.auth.transport if self.auth else None)
+        if not self.accepted and not await self._await_connect():
+            return  # the client is gone: nobody to tell
+        log_rejection(
+            self.scope, rejection, rejection.transport or (self.auth.transport if self.auth else None)
+        )
         if not self.accepted and self.settings.REJECT_MODE == "deny":
             messages = deny_messages(rejection, scope=self.scope, realm=self.settings.REALM)
         else:
@@ -155,9 +167,14 @@ class Connection:
         """Close an open socket with warden's frame and code (expiry, revocation, failed refresh)."""
         if self.closed:
             return
-        log_rejection(self.scope, rejection, self.auth.transport if self.auth else None)
+        log_rejection(
+            self.scope, rejection, rejection.transport or (self.auth.transport if self.auth else None)
+        )
         self.closed = True
-        self.retire(code=int(rejection.code))
+        if self._retire():
+            await connection_closed.asend(
+                sender=Connection, scope=self.scope, auth=self.auth, code=int(rejection.code)
+            )
         try:
             for message in close_messages(rejection, accepted=True, subprotocol=None):
                 await self._send(message)
@@ -168,9 +185,8 @@ class Connection:
         """Close this socket because a revocation named it."""
         if self.closed:
             return
-        auth = self.auth
+        await connection_revoked.asend(sender=Connection, scope=self.scope, auth=self.auth, reason=reason)
         await self.close_live(Rejection(f"revocation ({reason})", reason=reason, code=code))
-        await connection_revoked.asend(sender=Connection, scope=self.scope, auth=auth, reason=reason)
 
     # Policy -----------------------------------------------------------------------------------
 
@@ -214,6 +230,9 @@ class Connection:
 
     async def _authenticate_first_message(self, scope: Scope) -> bool:
         """Accept, then wait ``AUTH_TIMEOUT`` seconds for ``{"type": "warden.auth", "token": ...}``."""
+        if not await self._await_connect():
+            self.closed = True
+            return False
         await self._send({"type": "websocket.accept", "subprotocol": self.accept_subprotocol})
         self.accepted = True
         try:
@@ -288,17 +307,27 @@ class Connection:
         if connection_admitted.has_listeners(Connection):
             self._spawn(connection_admitted.asend(sender=Connection, scope=self.scope, auth=self.auth))
 
-    def retire(self, code: int = 1000) -> None:
-        """The socket is over: forget it and cancel its timers (idempotent)."""
-        if not self.live:
-            return
-        self.live = False
-        registry.discard(self)
-        self._cancel_timers()
+    def retire(self, code: int = 1000) -> bool:
+        """The socket is over: forget it and cancel its timers; ``False`` if it was not live.
+
+        Called from sync code, so the ``connection_closed`` signal goes out in a task;
+        :meth:`close_live` sends it itself, before the client can see the close.
+        """
+        if not self._retire():
+            return False
         if connection_closed.has_listeners(Connection):
             self._spawn(
                 connection_closed.asend(sender=Connection, scope=self.scope, auth=self.auth, code=code)
             )
+        return True
+
+    def _retire(self) -> bool:
+        if not self.live:
+            return False
+        self.live = False
+        registry.discard(self)
+        self._cancel_timers()
+        return True
 
     async def finish(self) -> None:
         """The application returned: retire the socket and free its connection-limit slot."""
@@ -374,10 +403,16 @@ class Connection:
 
     async def receive(self) -> Message:
         """The server's ``receive``: replays ``websocket.connect`` once allowed, keeps control frames."""
-        if self._connect_event is not None:
+        if not self._connect_delivered:
+            if not await self._await_connect():
+                # The client left mid-handshake: stop the application before it sees anything,
+                # since its disconnect handler may rely on state its connect handler never set.
+                self.closed = True
+                raise HandshakeRejected
             await self._ensure_policy()
-            event, self._connect_event = self._connect_event, None
-            return event
+            self._connect_delivered = True
+            assert self._connect_event is not None
+            return self._connect_event
         while True:
             event = await self._receive()
             kind = event.get("type")

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from .exceptions import BadRequest
 
 # RFC 6750 b64token: covers JWTs (base64url), DRF and knox keys (hex), tickets and session keys.
-_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+# Session keys: Django's are alphanumeric; signed-cookie sessions add ':' (value:timestamp:signature).
+SESSION_KEY = re.compile(r"[A-Za-z0-9\-._~+/:=]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +32,7 @@ class Credential:
     ambient: bool = False
 
 
-def checked_secret(raw: bytes | str, *, max_bytes: int, what: str) -> str:
+def checked_secret(raw: bytes | str, *, max_bytes: int, what: str, shape: re.Pattern[str] = TOKEN) -> str:
     """Return ``raw`` as text if it has the shape of a token; raise ``BadRequest`` otherwise.
 
     The size check comes first so that a megabyte of garbage costs one ``len``.
@@ -43,6 +45,6 @@ def checked_secret(raw: bytes | str, *, max_bytes: int, what: str) -> str:
             raw = raw.decode("ascii")
         except UnicodeDecodeError:
             raise BadRequest(f"{what} contains non-ASCII bytes") from None
-    if not _TOKEN.fullmatch(raw):
+    if not shape.fullmatch(raw):
         raise BadRequest(f"{what} contains characters no token has (space, control, non-ASCII)")
     return raw

@@ -25,7 +25,9 @@ def source_of(request: Request) -> dict[str, Any]:
     payload = getattr(auth, "payload", None)
     if isinstance(payload, dict):  # SimpleJWT token
         exp = payload.get("exp")
-        jti = payload.get("jti")
+        from rest_framework_simplejwt.settings import api_settings
+
+        jti = payload.get(api_settings.JTI_CLAIM) if api_settings.JTI_CLAIM else None
         return {"source_expires_at": float(exp) if exp else None, "token_id": f"jwt:{jti}" if jti else None}
     if hasattr(auth, "digest"):  # knox AuthToken
         expiry = getattr(auth, "expiry", None)

@@ -57,6 +57,8 @@ class Rejection(WardenError):
         self.detail = detail
         self.reason = reason or self.code.reason
         self.retry_after = retry_after
+        #: Name of the transport whose credential failed, when known (for the log line only).
+        self.transport: str | None = None
         super().__init__(detail or self.reason)
 
 

@@ -21,7 +21,8 @@ import re
 from collections.abc import Iterable
 
 REDACTED = "[redacted]"
-_AUTH_HEADER = re.compile(r"(?i)\b(bearer|token|jwt)(\s+|\.)[A-Za-z0-9\-._~+/]{8,}=*")
+# Opaque tokens are long (DRF 40, knox 64 characters); shorter words after "token" are prose.
+_AUTH_HEADER = re.compile(r"(?i)\b(bearer|token|jwt)(\s+|\.)[A-Za-z0-9\-._~+/]{20,}=*")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 
 

@@ -12,6 +12,7 @@ from .admission import accept_subprotocol, authenticate_handshake
 from .conf import WardenSettings, warden_settings
 from .connection import SCOPE_KEY, Connection, HandshakeRejected
 from .exceptions import Rejection, ServiceUnavailable
+from .revocation import listener
 from .throttle import check as check_throttle
 
 logger = logging.getLogger("channels_warden.auth")
@@ -41,10 +42,8 @@ class WardenMiddleware:
         if scope["type"] != "websocket":
             await self.inner(scope, receive, send)
             return
-        event = await receive()
-        if event.get("type") != "websocket.connect":
-            return  # the client left before the handshake finished
-        connection = Connection(scope, receive, send, self.settings, event, None)
+        listener.ensure_running()
+        connection = Connection(scope, receive, send, self.settings)
         try:
             # Inside the try: a custom transport that raises here must fail closed too.
             connection.accept_subprotocol = accept_subprotocol(scope, self.settings)

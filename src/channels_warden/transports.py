@@ -17,10 +17,11 @@ from django.conf import settings
 from django.http import parse_cookie
 
 from ._types import Scope
-from .credentials import Credential, checked_secret
+from .credentials import SESSION_KEY, TOKEN, Credential, checked_secret
 from .exceptions import BadRequest
 
 MAX_COOKIE_HEADER_BYTES = 32 * 1024
+_TOKEN_SHAPE = TOKEN
 MAX_SUBPROTOCOLS = 16
 _BROKEN_PERCENT = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
@@ -107,6 +108,7 @@ class CookieTransport(Transport):
 
     name = "cookie"
     ambient = True
+    shape = _TOKEN_SHAPE
 
     def __init__(self, cookie: str = "access_token", scheme: str = "bearer") -> None:
         self.cookie = cookie
@@ -122,13 +124,15 @@ class CookieTransport(Transport):
         value = parse_cookie(header).get(self.cookie_name())
         if value is None:
             return None
-        secret = checked_secret(value, max_bytes=max_bytes, what=f"cookie {self.cookie_name()!r}")
+        secret = checked_secret(
+            value, max_bytes=max_bytes, what=f"cookie {self.cookie_name()!r}", shape=self.shape
+        )
         return Credential(self.scheme, secret, self.name, ambient=True)
 
     def redact(self, scope: Scope) -> None:
         name = self.cookie_name()
         header = _cookie_header(scope)
-        if header is None:
+        if header is None or name not in parse_cookie(header):
             return
         kept = "; ".join(f"{key}={value}" for key, value in parse_cookie(header).items() if key != name)
         scope["headers"] = [*without_header(scope, b"cookie"), (b"cookie", kept.encode("latin-1"))]
@@ -140,6 +144,7 @@ class SessionCookieTransport(CookieTransport):
     """Django's session cookie (``SESSION_COOKIE_NAME``). The application keeps its session."""
 
     name = "session"
+    shape = SESSION_KEY
 
     def __init__(self) -> None:
         super().__init__(cookie="", scheme="session")
@@ -211,12 +216,11 @@ class SubprotocolTransport(Transport):
 
     def redact(self, scope: Scope) -> None:
         protocol = self.protocol
-        scope["subprotocols"] = [
-            entry
-            for entry in scope.get("subprotocols") or ()
-            if entry != protocol and not self._is_credential(entry)
-        ]
-        scope["headers"] = without_header(scope, b"sec-websocket-protocol")
+        offered = list(scope.get("subprotocols") or ())
+        kept = [entry for entry in offered if entry != protocol and not self._is_credential(entry)]
+        if kept != offered:
+            scope["subprotocols"] = kept
+            scope["headers"] = without_header(scope, b"sec-websocket-protocol")
 
     def accept_subprotocol(self, scope: Scope) -> str | None:
         return self.protocol if self.protocol in (scope.get("subprotocols") or ()) else None

@@ -34,7 +34,11 @@ def _load(session: Any) -> dict[str, Any] | None:
         session._warden_expire_date = row.expire_date
         return data
     data = dict(session.items())
-    return None if session.session_key is None else data
+    if session.session_key is None or (not data and session.modified):
+        # Missing (cache, file backends reset the key) or unreadable (a signed cookie with a bad
+        # signature loads as a new, modified session).
+        return None
+    return data
 
 
 def _is_inactive_user(user_id: Any) -> bool:
