@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -30,3 +30,18 @@ def close_database_thread_connections() -> Iterator[None]:
     """
     yield
     SyncToAsync.single_thread_executor.submit(connections.close_all).result()
+
+
+@pytest.fixture
+def alice(transactional_db: None, make_user: Any) -> Any:
+    """A user committed to the database, visible to the worker threads warden queries from."""
+    return make_user("alice")
+
+
+@pytest.fixture
+async def stop_revocation_listener() -> AsyncIterator[None]:
+    """Admitted sockets start the per-process revocation listener on this test's loop; stop it."""
+    yield
+    from channels_warden.revocation import listener
+
+    await listener.stop()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -20,7 +19,6 @@ from channels_warden.admission import (
 from channels_warden.conf import WardenSettings
 from channels_warden.identity import AuthInfo
 from channels_warden.origins import parse_origin
-from channels_warden.revocation import listener
 from channels_warden.testing import (
     HandshakeOutcome,
     WardenCommunicator,
@@ -38,18 +36,7 @@ from tests.inprocess import (
     whoami,
 )
 
-
-@pytest.fixture(autouse=True)
-async def stop_revocation_listener() -> AsyncIterator[None]:
-    """Admitted sockets start the per-process revocation listener on this test's loop; stop it."""
-    yield
-    await listener.stop()
-
-
-@pytest.fixture
-def alice(transactional_db: None, make_user: Any) -> Any:
-    """A user committed to the database, visible to the worker threads warden queries from."""
-    return make_user("alice")
+pytestmark = pytest.mark.usefixtures("stop_revocation_listener")
 
 
 @pytest.fixture

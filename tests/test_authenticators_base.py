@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -14,7 +13,6 @@ from channels_warden.authenticators import BaseAuthenticator, token_digest
 from channels_warden.credentials import Credential
 from channels_warden.exceptions import AuthenticationFailed
 from channels_warden.identity import CredentialInfo
-from channels_warden.revocation import listener
 from channels_warden.testing import WardenCommunicator, handshake
 from tests.inprocess import RecordingApp
 
@@ -55,10 +53,7 @@ TRANSPORT = {
 }
 
 
-@pytest.fixture(autouse=True)
-async def stop_revocation_listener() -> AsyncIterator[None]:
-    yield
-    await listener.stop()
+pytestmark = pytest.mark.usefixtures("stop_revocation_listener")
 
 
 def application(inner: Any, *authenticators: BaseAuthenticator) -> WardenMiddleware:

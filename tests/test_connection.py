@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -36,18 +35,7 @@ from channels_warden.testing import (
 from tests.inprocess import RecordingApp, SentMessages, jwt_for, queue_receive
 from tests.project.consumers import EchoConsumer
 
-
-@pytest.fixture(autouse=True)
-async def stop_revocation_listener() -> AsyncIterator[None]:
-    """Admitted sockets start the per-process revocation listener on this test's loop; stop it."""
-    yield
-    await listener.stop()
-
-
-@pytest.fixture
-def alice(transactional_db: None, make_user: Any) -> Any:
-    """A user committed to the database, visible to the worker threads warden queries from."""
-    return make_user("alice")
+pytestmark = pytest.mark.usefixtures("stop_revocation_listener")
 
 
 # -- the application's own messages ----------------------------------------------------------------

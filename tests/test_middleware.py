@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -14,7 +13,6 @@ from django.urls import path
 
 from channels_warden import WardenMiddleware, WardenMiddlewareStack
 from channels_warden.authenticators.drf_token import DRFTokenAuthenticator
-from channels_warden.revocation import listener
 from channels_warden.testing import (
     HandshakeOutcome,
     WardenCommunicator,
@@ -34,18 +32,7 @@ from tests.inprocess import (
 )
 from tests.project.consumers import EchoConsumer
 
-
-@pytest.fixture(autouse=True)
-async def stop_revocation_listener() -> AsyncIterator[None]:
-    """Admitted sockets start the per-process revocation listener on this test's loop; stop it."""
-    yield
-    await listener.stop()
-
-
-@pytest.fixture
-def alice(transactional_db: None, make_user: Any) -> Any:
-    """A user committed to the database, visible to the worker threads warden queries from."""
-    return make_user("alice")
+pytestmark = pytest.mark.usefixtures("stop_revocation_listener")
 
 
 # -- scopes that are not websockets ----------------------------------------------------------------

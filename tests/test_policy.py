@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -12,7 +11,6 @@ from channels.db import database_sync_to_async
 from channels_warden import WardenMiddleware, guard
 from channels_warden.identity import AuthInfo
 from channels_warden.permissions import BasePermission
-from channels_warden.revocation import listener
 from channels_warden.testing import (
     HandshakeOutcome,
     WardenCommunicator,
@@ -30,18 +28,7 @@ from tests.inprocess import (
     whoami,
 )
 
-
-@pytest.fixture(autouse=True)
-async def stop_revocation_listener() -> AsyncIterator[None]:
-    """Admitted sockets start the per-process revocation listener on this test's loop; stop it."""
-    yield
-    await listener.stop()
-
-
-@pytest.fixture
-def alice(transactional_db: None, make_user: Any) -> Any:
-    """A user committed to the database, visible to the worker threads warden queries from."""
-    return make_user("alice")
+pytestmark = pytest.mark.usefixtures("stop_revocation_listener")
 
 
 # -- the default policy ----------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -10,7 +9,6 @@ from channels.testing import WebsocketCommunicator
 from rest_framework.authtoken.models import Token
 
 from channels_warden import WardenMiddleware, guard
-from channels_warden.revocation import listener
 from channels_warden.testing import (
     ABNORMAL_CLOSURE,
     HandshakeOutcome,
@@ -22,11 +20,7 @@ from channels_warden.testing import (
 )
 from tests.inprocess import UNAUTHENTICATED, RecordingApp, echo_application, whoami
 
-
-@pytest.fixture(autouse=True)
-async def stop_revocation_listener() -> AsyncIterator[None]:
-    yield
-    await listener.stop()
+pytestmark = pytest.mark.usefixtures("stop_revocation_listener")
 
 
 @pytest.fixture
