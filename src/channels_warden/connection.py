@@ -275,8 +275,7 @@ class Connection:
         raise BadRequest(f"no authenticator accepts the {frame['type']} credential")
 
     def _status_frame(self, kind: str) -> dict[str, Any]:
-        expires_at = self.expires_at()
-        return {"type": kind, "expires_at": expires_at}
+        return {"type": kind, "expires_at": self.expires_at()}
 
     async def _ensure_policy(self) -> None:
         if not self.policy_decided and not await self.enforce(self.scope):

@@ -17,13 +17,10 @@ all of the user's sockets (the safe default)::
 from __future__ import annotations
 
 import contextvars
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.http import HttpRequest, HttpResponse
-
-logger = logging.getLogger("channels_warden.revocation")
 
 
 @dataclass
