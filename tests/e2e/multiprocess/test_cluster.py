@@ -179,3 +179,24 @@ async def test_revocations_cross_processes_again_after_redis_returns(
     end = await watcher
     assert (end.frame, end.code) == (disconnect_frame(4499, "logout"), 4499)
     assert end.at - reply.sent_at < 1
+
+
+async def test_one_ticket_raced_on_both_processes_admits_exactly_one(
+    cluster: Cluster, make_user: Any
+) -> None:
+    """Over Redis, the same ticket presented to both processes at once opens one socket, every round."""
+    key = await mint(await create_user(make_user), "drf")
+    winners = []
+    for _ in range(5):
+        reply = await post(
+            cluster.a,
+            "/api/ticket/",
+            headers={"Authorization": f"Token {key}", "Origin": "http://testserver"},
+        )
+        assert reply.status == 200, reply.body
+        path = f"/live/ws/echo/?ticket={reply.body['ticket']}"
+        outcomes = await asyncio.gather(
+            WsClient(cluster.a).handshake(path), WsClient(cluster.b).handshake(path)
+        )
+        winners.append(sorted(outcome.close_code or 0 for outcome in outcomes))
+    assert winners == [[0, 4401]] * 5
