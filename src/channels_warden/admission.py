@@ -17,6 +17,7 @@ from .conf import WardenSettings
 from .credentials import Credential
 from .exceptions import AuthenticationFailed, BadRequest, ConflictingCredentials, OriginRejected, Rejection
 from .identity import AuthInfo
+from .identity_cache import identity_cache
 from .origins import Origin, is_same_origin, read_origin
 
 logger = logging.getLogger("channels_warden.auth")
@@ -65,12 +66,29 @@ def _identity(user: Any) -> str:
     return str(getattr(user, "pk", None))
 
 
+async def _cached_authenticate(
+    authenticator: Any, credential: Credential, scope: Scope, settings: WardenSettings
+) -> Any:
+    """``authenticator.authenticate``, through the identity cache when it is on and may be used."""
+    config = settings.identity_cache
+    if config is None or not authenticator.cacheable:
+        return await authenticator.authenticate(credential, scope)
+    cached = identity_cache.get(credential, authenticator.name)
+    if cached is not None:
+        return cached
+    generation = identity_cache.generation
+    result = await authenticator.authenticate(credential, scope)
+    if result is not None:
+        identity_cache.put(credential, authenticator.name, *result, config=config, generation=generation)
+    return result
+
+
 async def _authenticate(credential: Credential, scope: Scope, settings: WardenSettings) -> AuthInfo | None:
     handled = False
     for authenticator in settings.authenticators:
         if authenticator.handles(credential):
             handled = True
-            result = await authenticator.authenticate(credential, scope)
+            result = await _cached_authenticate(authenticator, credential, scope, settings)
             if result is None:
                 continue  # "absent" (the contract in authenticators/base.py): the next one may judge it
             user, info = result

@@ -91,6 +91,7 @@ def check_warden_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckM
         warden_settings.default_permissions  # noqa: B018
         warden_settings.connection_limit  # noqa: B018
         warden_settings.handshake_throttle  # noqa: B018
+        warden_settings.identity_cache  # noqa: B018
     except ImproperlyConfigured as exc:
         return [Error(str(exc), id="channels_warden.E001")]
     return _transport_checks(transports) + _simplejwt_checks()

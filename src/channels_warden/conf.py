@@ -71,6 +71,8 @@ DEFAULTS: dict[str, Any] = {
     "CONNECTION_LIMIT": None,
     # Failed handshakes allowed per client address, e.g. {"FAILURES": 20, "WINDOW": 60}.
     "HANDSHAKE_THROTTLE": None,
+    # Per-process cache of verified tokens, e.g. {"TTL": 60, "MAX_ENTRIES": 10000} (see identity_cache.py).
+    "IDENTITY_CACHE": None,
     # Query parameters scrubbed from server log lines by RedactCredentialsFilter.
     "REDACT_QUERY_PARAMETERS": ["token", "ticket", "access_token"],
 }
@@ -170,6 +172,13 @@ class WardenSettings:
 
         return ThrottleConfig.from_setting(self.HANDSHAKE_THROTTLE)
 
+    @cached_property
+    def identity_cache(self) -> Any:
+        """The validated ``IDENTITY_CACHE`` (a ``CacheConfig``) or ``None``."""
+        from .identity_cache import CacheConfig
+
+        return CacheConfig.from_setting(self.IDENTITY_CACHE)
+
     def reload(self) -> None:
         """Forget everything read so far; the next access reads the settings again."""
         for name in (
@@ -180,6 +189,7 @@ class WardenSettings:
             "allowed_origins",
             "connection_limit",
             "handshake_throttle",
+            "identity_cache",
         ):
             self.__dict__.pop(name, None)
 

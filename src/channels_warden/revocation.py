@@ -18,6 +18,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from .codes import CloseCode
+from .identity_cache import identity_cache
 from .registry import registry
 
 logger = logging.getLogger("channels_warden.revocation")
@@ -91,6 +92,10 @@ async def close_matching(message: dict[str, Any]) -> int:
         except_session=message.get("except_session"),
         authenticator=message.get("authenticator"),
         connection_id=message.get("connection_id"),
+    )
+    # Forget cached identities first: the next handshake must be refused even if no socket is open.
+    identity_cache.purge(
+        user=message.get("user"), token_id=message.get("token_id"), authenticator=message.get("authenticator")
     )
     code = CloseCode(message.get("code", CloseCode.REVOKED))
     reason = str(message.get("reason") or code.reason)

@@ -58,6 +58,7 @@ PROFILES: dict[str, dict[str, object]] = {
     "limit": {"CONNECTION_LIMIT": {"MAX": 2, "POLICY": "reject_newest", "LEASE": 3}},
     "evict": {"CONNECTION_LIMIT": {"MAX": 2, "POLICY": "evict_oldest", "LEASE": 3}},
     "throttle": {"HANDSHAKE_THROTTLE": {"FAILURES": 3, "WINDOW": 5}},
+    "cached": {"IDENTITY_CACHE": {"TTL": 60, "MAX_ENTRIES": 100}},
 }
 
 application = ProtocolTypeRouter(

@@ -52,6 +52,9 @@ class BaseAuthenticator:
 
     name: ClassVar[str] = "custom"
     default_schemes: ClassVar[tuple[str, ...]] = ()
+    #: Whether a verified result may be reused by the identity cache until revoked or expired.
+    #: Only for credentials that do not change when used (not sessions, knox tokens or tickets).
+    cacheable: ClassVar[bool] = False
 
     def __init__(self, schemes: Iterable[str] | None = None) -> None:
         self.schemes = frozenset(s.lower() for s in (self.default_schemes if schemes is None else schemes))

@@ -24,6 +24,7 @@ class DRFTokenAuthenticator(BaseAuthenticator):
 
     name = "drf_token"
     default_schemes = ("token",)
+    cacheable = True
 
     def __init__(self, model: str = "authtoken.Token", schemes: Any = None) -> None:
         super().__init__(schemes)

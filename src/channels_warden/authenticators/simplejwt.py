@@ -53,6 +53,7 @@ class SimpleJWTAuthenticator(BaseAuthenticator):
 
     name = "simplejwt"
     default_schemes = ("bearer",)
+    cacheable = True
 
     def __init__(
         self,

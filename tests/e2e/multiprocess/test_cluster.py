@@ -200,3 +200,25 @@ async def test_one_ticket_raced_on_both_processes_admits_exactly_one(
         )
         winners.append(sorted(outcome.close_code or 0 for outcome in outcomes))
     assert winners == [[0, 4401]] * 5
+
+
+async def test_revoked_token_is_refused_on_the_next_handshake_on_every_process(
+    cluster: Cluster, sockets: Sockets, make_user: Any
+) -> None:
+    """With the identity cache warm on both processes, deleting the token purges it everywhere."""
+    user = await create_user(make_user)
+    key = await mint(user, "drf")
+    header = [("Authorization", f"Token {key}")]
+    for server in (cluster.a, cluster.b):  # warm both caches
+        assert (await WsClient(server).handshake("/cached/ws/echo/", headers=header)).whoami is not None
+    socket = await sockets.open(cluster.b, "/cached/ws/echo/", headers=header)
+    watcher = watch(socket)
+    reply = await post(cluster.a, f"/test/users/{user.username}/delete-tokens/")
+    assert reply.status == 200, reply.body
+    end = await watcher  # B has applied the revocation (its cache purge comes first)
+    outcomes = [
+        await WsClient(server).handshake("/cached/ws/echo/", headers=header)
+        for server in (cluster.b, cluster.a)
+    ]
+    assert end.code == 4499
+    assert [(outcome.whoami, outcome.close_code) for outcome in outcomes] == [(None, 4401), (None, 4401)]

@@ -1,0 +1,145 @@
+"""A per-process cache of verified token credentials (opt-in): warm handshakes skip the work.
+
+``WARDEN["IDENTITY_CACHE"] = {"TTL": 60, "MAX_ENTRIES": 10000}`` lets a process remember, for a token
+it has verified, the user and credential info, so that the next handshake with the same token costs
+a hash and a dictionary lookup instead of a database query (DRF tokens, SimpleJWT database mode) or a
+signature check (SimpleJWT stateless mode). Only authenticators that declare ``cacheable = True``
+take part; sessions, knox tokens and tickets never do (they change or are consumed on use).
+
+Safety rules:
+
+* an entry never outlives its credential (``expires_at``) nor ``TTL`` seconds;
+* every revocation (logout, deactivation, deletion, token deletion, blacklisting, ``disconnect()``)
+  purges the matching entries **in every process**, in the listener, before any socket is closed;
+* a handshake that was already verifying when a purge happened does not store its result
+  (generation check), so a purge cannot be undone by a request in flight;
+* the cache keys are SHA-256 digests; secrets are not kept.
+
+What it cannot see: changes that bypass Django's signals (``QuerySet.update(is_active=False)``, rows
+deleted in SQL). Such changes take effect within ``TTL`` seconds; call ``disconnect(user=...)`` after
+them to apply them at once.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import time
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .credentials import Credential
+from .identity import CredentialInfo
+from .registry import user_key
+
+
+@dataclass(frozen=True)
+class CacheConfig:
+    """The ``IDENTITY_CACHE`` setting, validated."""
+
+    ttl: float = 60.0
+    max_entries: int = 10_000
+
+    @classmethod
+    def from_setting(cls, value: Mapping[str, Any] | None) -> CacheConfig | None:
+        if value is None:
+            return None
+        ttl, max_entries = value.get("TTL", 60), value.get("MAX_ENTRIES", 10_000)
+        if (
+            set(value) - {"TTL", "MAX_ENTRIES"}
+            or not isinstance(ttl, int | float)
+            or ttl <= 0
+            or not isinstance(max_entries, int)
+            or max_entries < 1
+        ):
+            raise ImproperlyConfigured(
+                "WARDEN IDENTITY_CACHE must look like {'TTL': 60, 'MAX_ENTRIES': 10000}, "
+                f"not {dict(value)!r}."
+            )
+        return cls(ttl=float(ttl), max_entries=max_entries)
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    user: Any
+    info: CredentialInfo
+    authenticator: str
+    user_key: str | None
+    expires: float
+
+
+def _digest(credential: Credential) -> str:
+    return hashlib.sha256(f"{credential.scheme}\0{credential.secret}".encode()).hexdigest()
+
+
+class IdentityCache:
+    """Verified credentials of this process, with indexes for purging by user and token id."""
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self.generation = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, credential: Credential, authenticator: str) -> tuple[Any, CredentialInfo] | None:
+        """The cached ``(user, info)`` for ``credential``, or ``None``. The user is a copy."""
+        key = _digest(credential)
+        entry = self._entries.get(key)
+        if entry is None or entry.authenticator != authenticator:
+            return None
+        if entry.expires <= time.time():
+            del self._entries[key]
+            return None
+        return copy.copy(entry.user), entry.info
+
+    def put(
+        self,
+        credential: Credential,
+        authenticator: str,
+        user: Any,
+        info: CredentialInfo,
+        *,
+        config: CacheConfig,
+        generation: int,
+    ) -> None:
+        """Remember a verified credential, unless a purge happened since ``generation`` was read."""
+        if generation != self.generation:
+            return
+        expires = time.time() + config.ttl
+        if info.expires_at is not None:
+            expires = min(expires, info.expires_at)
+        key = _digest(credential)
+        self._entries[key] = _Entry(copy.copy(user), info, authenticator, user_key(user), expires)
+        self._entries.move_to_end(key)
+        while len(self._entries) > config.max_entries:
+            self._entries.popitem(last=False)
+
+    def purge(
+        self, *, user: str | None = None, token_id: str | None = None, authenticator: str | None = None
+    ) -> int:
+        """Forget the entries of a user and/or a token (optionally of one authenticator only)."""
+        if user is None and token_id is None:
+            return 0
+        self.generation += 1
+        doomed = [
+            key
+            for key, entry in self._entries.items()
+            if (user is None or entry.user_key == user)
+            and (token_id is None or entry.info.token_id == token_id)
+            and (authenticator is None or entry.authenticator == authenticator)
+        ]
+        for key in doomed:
+            del self._entries[key]
+        return len(doomed)
+
+    def clear(self) -> None:
+        self.generation += 1
+        self._entries.clear()
+
+
+identity_cache = IdentityCache()
