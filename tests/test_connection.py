@@ -204,7 +204,7 @@ async def closing(communicator: WardenCommunicator) -> tuple[dict[str, Any], dic
 
 async def test_credential_end_closes_the_socket_with_4498() -> None:
     """When the credential's expiry passes, warden closes the open socket with token_expired."""
-    communicator = await open_socket(live_app(RecordingApp()), "alice-short")
+    communicator = await open_socket(live_app(RecordingApp(), EXPIRY_WARNING=0), "alice-short")
     assert await closing(communicator) == (
         {"type": "warden.disconnect", "code": 4498, "reason": "token_expired", "reconnect": "refresh"},
         {"type": "websocket.close", "code": 4498, "reason": "token_expired"},
@@ -225,9 +225,16 @@ async def test_expiry_is_announced_before_the_close() -> None:
     await communicator.disconnect()
 
 
+async def test_credential_shorter_than_the_warning_is_announced_at_once() -> None:
+    """With less than EXPIRY_WARNING left at connect, warden.expiring goes out straight away."""
+    communicator = await open_socket(live_app(RecordingApp(), MAX_CONNECTION_AGE=0.5, EXPIRY_WARNING=30))
+    frame = json.loads((await communicator.receive_output(0.2))["text"])
+    assert frame["type"] == "warden.expiring"
+
+
 async def test_max_connection_age_caps_sockets_without_an_end() -> None:
     """MAX_CONNECTION_AGE closes even a socket whose credential never expires."""
-    communicator = await open_socket(live_app(RecordingApp(), MAX_CONNECTION_AGE=0.2))
+    communicator = await open_socket(live_app(RecordingApp(), MAX_CONNECTION_AGE=0.2, EXPIRY_WARNING=0))
     frame, close = await closing(communicator)
     assert (frame["code"], close["code"]) == (4498, 4498)
     await communicator.disconnect()
@@ -236,7 +243,7 @@ async def test_max_connection_age_caps_sockets_without_an_end() -> None:
 async def test_refresh_extends_the_socket_and_never_reaches_the_app() -> None:
     """A warden.refresh for the same user swaps the credential; the app sees only its own frames."""
     inner = RecordingApp()
-    communicator = await open_socket(live_app(inner), "alice-short")
+    communicator = await open_socket(live_app(inner, EXPIRY_WARNING=0), "alice-short")
     await communicator.send_to(text_data='{"type": "warden.refresh", "token": "alice-2"}')
     refreshed = json.loads(await communicator.receive_from())
     await communicator.send_to(text_data="hello")

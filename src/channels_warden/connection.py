@@ -356,8 +356,10 @@ class Connection:
         loop = asyncio.get_running_loop()
         remaining = end - time.time()
         warning = float(self.settings.EXPIRY_WARNING or 0)
-        if warning and remaining > warning:
-            self._timers.append(loop.call_at(loop.time() + remaining - warning, self._on_expiring))
+        if warning and remaining > 0:
+            # A credential with less than the warning left is warned about at once: the client
+            # still has until the end to refresh.
+            self._timers.append(loop.call_at(loop.time() + max(remaining - warning, 0.0), self._on_expiring))
         self._timers.append(loop.call_at(loop.time() + max(remaining, 0.0), self._on_expired))
 
     def _on_expiring(self) -> None:
