@@ -45,3 +45,9 @@ async def stop_revocation_listener() -> AsyncIterator[None]:
     from channels_warden.revocation import listener
 
     await listener.stop()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the browser suite last: sync Playwright keeps an event loop running while its session
+    fixture lives, and pytest-asyncio cannot start a test's loop inside it."""
+    items.sort(key=lambda item: "tests/browser/" in str(item.path))

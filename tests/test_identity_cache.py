@@ -15,11 +15,11 @@ from channels_warden.identity_cache import CacheConfig, IdentityCache
 CONFIG = CacheConfig(ttl=60, max_entries=3)
 
 
-class User:
-    is_authenticated = True
+def model_user(pk: int) -> Any:
+    """An unsaved user model instance: what the database authenticators return."""
+    from django.contrib.auth import get_user_model
 
-    def __init__(self, pk: int) -> None:
-        self.pk = pk
+    return get_user_model()(pk=pk, username=f"user{pk}")
 
 
 def credential(secret: str = "a" * 40, scheme: str = "token") -> Credential:
@@ -28,7 +28,8 @@ def credential(secret: str = "a" * 40, scheme: str = "token") -> Credential:
 
 def stored(cache: IdentityCache, secret: str = "a" * 40, pk: int = 1, **info: Any) -> Credential:
     cred = credential(secret)
-    cache.put(cred, "drf_token", User(pk), CredentialInfo(**info), config=CONFIG, generation=cache.generation)
+    user, generation = model_user(pk), cache.generation
+    cache.put(cred, "drf_token", user, CredentialInfo(**info), config=CONFIG, generation=generation)
     return cred
 
 
@@ -106,7 +107,7 @@ def test_result_verified_before_a_purge_is_not_stored() -> None:
     generation = cache.generation
     cache.purge(user="1")
     cred = credential()
-    cache.put(cred, "drf_token", User(1), CredentialInfo(), config=CONFIG, generation=generation)
+    cache.put(cred, "drf_token", model_user(1), CredentialInfo(), config=CONFIG, generation=generation)
     assert cache.get(cred, "drf_token") is None
 
 
@@ -219,3 +220,27 @@ async def test_sessions_are_never_cached(alice: Any, fresh_cache: Any) -> None:
     )
     await communicator.disconnect()
     assert (outcome.admitted, len(fresh_cache)) == (True, 0)
+
+
+@pytest.mark.usefixtures("stop_revocation_listener")
+async def test_stateless_jwt_users_are_cached_without_copying(alice: Any, fresh_cache: Any) -> None:
+    """SimpleJWT's TokenUser cannot be copied; stateless warm handshakes still admit (regression)."""
+    from channels.db import database_sync_to_async
+
+    from channels_warden.testing import WardenCommunicator, credential_for, handshake
+    from tests.inprocess import echo_application
+
+    stateless = {
+        "CLASS": "channels_warden.authenticators.SimpleJWTAuthenticator",
+        "OPTIONS": {"mode": "stateless"},
+    }
+    application = echo_application(**CACHED, AUTHENTICATORS=[stateless])
+    token = await database_sync_to_async(credential_for)(alice, "jwt")
+    outcomes = []
+    for _ in range(2):
+        communicator = WardenCommunicator(
+            application, "/ws/echo/", subprotocols=["warden", f"bearer.{token}"]
+        )
+        outcomes.append((await handshake(communicator)).admitted)
+        await communicator.disconnect()
+    assert (outcomes, len(fresh_cache)) == ([True, True], 1)

@@ -13,6 +13,7 @@ of the server's. That is how warden protects any consumer, sync or async, with n
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 import uuid
@@ -56,6 +57,10 @@ logger = logging.getLogger("channels_warden.auth")
 SCOPE_KEY = "warden"
 #: Transport name recorded for credentials that arrived in a control frame.
 MESSAGE_TRANSPORT = "message"
+#: Connection ids must be unique across processes (evictions name them in shared messages); a random
+#: process id and a counter are, without a uuid4 per socket.
+_PROCESS_ID = uuid.uuid4().hex[:12]
+_sequence = itertools.count(1)
 #: Scheme of a ``warden.auth`` frame that names none.
 DEFAULT_FRAME_SCHEME = "bearer"
 
@@ -118,7 +123,7 @@ class Connection:
         self._control_limit = int(settings.MAX_CREDENTIAL_BYTES)
         self._policy_scope: Scope = scope
         self._permissions: tuple[BasePermission, ...] = ()
-        self.id = uuid.uuid4().hex
+        self.id = f"{_PROCESS_ID}-{next(_sequence)}"
         self._timers: list[asyncio.TimerHandle] = []
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -182,11 +187,26 @@ class Connection:
             logger.debug("closing %s: %r", self.scope.get("path"), exc)
 
     async def revoke(self, code: CloseCode, reason: str) -> None:
-        """Close this socket because a revocation named it."""
+        """Close this socket because a revocation named it.
+
+        The frames go out first and the signals after: a revocation closes many sockets at once,
+        and none of them should wait for the others' signal receivers. The listener logs one line
+        per revocation, so there is none per socket here.
+        """
         if self.closed:
             return
+        self.closed = True
+        was_live = self._retire()
+        try:
+            for message in close_messages(
+                Rejection(reason=reason, code=code), accepted=True, subprotocol=None
+            ):
+                await self._send(message)
+        except Exception as exc:  # noqa: BLE001  (the client may be gone already; closed either way)
+            logger.debug("revoking %s: %r", self.scope.get("path"), exc)
         await connection_revoked.asend(sender=Connection, scope=self.scope, auth=self.auth, reason=reason)
-        await self.close_live(Rejection(f"revocation ({reason})", reason=reason, code=code))
+        if was_live:
+            await connection_closed.asend(sender=Connection, scope=self.scope, auth=self.auth, code=int(code))
 
     # Policy -----------------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Model
 
 from .credentials import Credential
 from .identity import CredentialInfo
@@ -72,6 +73,15 @@ class _Entry:
     expires: float
 
 
+def _own_copy(user: Any) -> Any:
+    """A copy of a model instance, so that consumers cannot change each other's user.
+
+    Other users (SimpleJWT's ``TokenUser`` reads its token and cannot be shallow-copied: its
+    ``__getattr__`` recurses) are shared as they are.
+    """
+    return copy.copy(user) if isinstance(user, Model) else user
+
+
 def _digest(credential: Credential) -> str:
     return hashlib.sha256(f"{credential.scheme}\0{credential.secret}".encode()).hexdigest()
 
@@ -95,7 +105,7 @@ class IdentityCache:
         if entry.expires <= time.time():
             del self._entries[key]
             return None
-        return copy.copy(entry.user), entry.info
+        return _own_copy(entry.user), entry.info
 
     def put(
         self,
@@ -114,7 +124,7 @@ class IdentityCache:
         if info.expires_at is not None:
             expires = min(expires, info.expires_at)
         key = _digest(credential)
-        self._entries[key] = _Entry(copy.copy(user), info, authenticator, user_key(user), expires)
+        self._entries[key] = _Entry(_own_copy(user), info, authenticator, user_key(user), expires)
         self._entries.move_to_end(key)
         while len(self._entries) > config.max_entries:
             self._entries.popitem(last=False)
