@@ -1,1 +1,1 @@
-"""The demo's app: a login page, token endpoints and a protected echo socket."""
+"""The demo's app: rooms and messages, the chat's consumers and HTTP API, and the first echo demo."""

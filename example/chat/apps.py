@@ -5,4 +5,9 @@ from django.apps import AppConfig
 
 class ChatConfig(AppConfig):
     name = "chat"
-    verbose_name = "Chat demo"
+    verbose_name = "Chat"
+
+    def ready(self) -> None:
+        from . import signals
+
+        signals.connect_signals()

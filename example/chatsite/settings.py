@@ -7,6 +7,8 @@ demo into a deployment is a matter of variables, not code:
 - ``DJANGO_SECRET_KEY``: Django's secret key; required when debug is off.
 - ``DJANGO_DEBUG``: ``1``/``0``, ``true``/``false``, ``yes``/``no``, ``on``/``off``; default on.
 - ``DJANGO_ALLOWED_HOSTS``: comma-separated hosts; default ``localhost,127.0.0.1,[::1]``.
+- ``DJANGO_CSRF_TRUSTED_ORIGINS``: comma-separated full origins Django's CSRF check trusts besides
+  the request's own; needed behind a TLS proxy that the server cannot read the scheme from (daphne).
 - ``WARDEN_ALLOWED_ORIGINS``: comma-separated full origins trusted to open sockets; default
   ``http://127.0.0.1:8000,http://localhost:8000``. A page is also trusted on its own host and port.
 - ``REDIS_URL``: ``redis://host:port/db`` switches the channel layer and the cache to Redis; default
@@ -15,6 +17,8 @@ demo into a deployment is a matter of variables, not code:
   ``example/``) or ``sqlite:////absolute/path``; default ``example/db.sqlite3``.
 - ``JWT_SIGNING_KEY``: SimpleJWT's HMAC key, at least 32 bytes; required when debug is off.
 - ``JWT_ACCESS_LIFETIME``: seconds an access token lives; default 300.
+- ``CHAT_PRESENCE_LEASE``: seconds a crashed process's sockets may linger in a room's presence;
+  default 60 (see ``chat.presence``).
 """
 
 from __future__ import annotations
@@ -110,6 +114,7 @@ if not DEBUG and SECRET_KEY == _DEV_SECRET_KEY:
     raise ImproperlyConfigured("Set DJANGO_SECRET_KEY: the development key is public.")
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -131,6 +136,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A password change closes the user's other sockets and keeps this session's (live-connections.md).
+    "channels_warden.http.SessionContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -199,6 +206,9 @@ REST_FRAMEWORK = {
         "rest_framework_simplejwt.authentication.JWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # Errors as {"error": <code>, "detail": <sentence>} (docs/chat-api.md).
+    "EXCEPTION_HANDLER": "chat.api.exception_handler",
 }
 
 JWT_SIGNING_KEY = env("JWT_SIGNING_KEY", _DEV_JWT_KEY)
@@ -213,17 +223,20 @@ SIMPLE_JWT = {
 
 WARDEN = {
     # Where credentials are found: the browser's session cookie, "Authorization: Bearer|Token ..."
-    # from terminal and mobile clients, and "Sec-WebSocket-Protocol: warden, bearer.<jwt>" from
-    # browser pages on other origins.
+    # from terminal and mobile clients, "Sec-WebSocket-Protocol: warden, bearer.<jwt>" from
+    # browser pages on other origins, and one-time tickets from POST /api/auth/ticket/ in ?ticket=.
+    # The chat routes also wait for a {"type": "warden.auth"} first frame (chat.routing).
     "TRANSPORTS": [
         "channels_warden.transports.SessionCookieTransport",
         "channels_warden.transports.AuthorizationHeaderTransport",
         "channels_warden.transports.SubprotocolTransport",
+        "channels_warden.tickets.TicketTransport",
     ],
     "AUTHENTICATORS": [
         "channels_warden.authenticators.SessionAuthenticator",
         "channels_warden.authenticators.DRFTokenAuthenticator",
         "channels_warden.authenticators.SimpleJWTAuthenticator",
+        "channels_warden.tickets.TicketAuthenticator",
     ],
     "ALLOWED_ORIGINS": env_list("WARDEN_ALLOWED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000"),
     # Terminal clients send no Origin; they may connect with a token. A session cookie still needs a
@@ -236,5 +249,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"redact": {"()": "channels_warden.logging.RedactCredentialsFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
-    "loggers": {"channels_warden": {"handlers": ["console"], "level": "INFO"}},
+    "loggers": {
+        "channels_warden": {"handlers": ["console"], "level": "INFO"},
+        "chat": {"handlers": ["console"], "level": "INFO"},
+    },
 }
+
+CHAT_PRESENCE_LEASE = env_seconds("CHAT_PRESENCE_LEASE", 60).total_seconds()

@@ -10,12 +10,8 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
-import os
 import re
-import shutil
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
@@ -27,46 +23,20 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from .conftest import ROOT, SERVERS, LiveServer, start_server
+from .conftest import SERVERS, LiveServer
+from .example_project import (
+    PASSWORD,
+    TIMEOUT,
+    copy_database,
+    demo_env,
+    manage,
+    migrated_sqlite,
+    start_example,
+)
 
-EXAMPLE = ROOT / "example"
-TIMEOUT = float(os.environ.get("WARDEN_E2E_TIMEOUT", "10"))
-PASSWORD = "warden-demo"
 #: An Origin the demo server is told to trust through WARDEN_ALLOWED_ORIGINS.
 CONFIGURED_ORIGIN = "http://app.example:3000"
 _CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-
-
-def demo_env(db_path: Path, **extra: str) -> dict[str, str]:
-    """The environment of the demo's processes: its settings, this database, defaults for the rest."""
-    env = {
-        "DJANGO_SETTINGS_MODULE": "chatsite.settings",
-        "DATABASE_URL": f"sqlite:///{db_path}",
-        # Empty means "use the default", whatever the environment running the tests says.
-        "DJANGO_SECRET_KEY": "",
-        "DJANGO_DEBUG": "",
-        "DJANGO_ALLOWED_HOSTS": "",
-        "WARDEN_ALLOWED_ORIGINS": "",
-        "REDIS_URL": "",
-        "JWT_SIGNING_KEY": "",
-        "JWT_ACCESS_LIFETIME": "",
-    }
-    return {**env, **extra}
-
-
-def manage(db_path: Path, *args: str) -> str:
-    """Run ``python manage.py <args>`` in ``example/`` and return its output; fail on a non-zero exit."""
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=EXAMPLE,
-        env={**os.environ, **demo_env(db_path)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
-    return result.stdout
 
 
 def usernames(db_path: Path) -> list[tuple[str, int]]:
@@ -78,15 +48,13 @@ def usernames(db_path: Path) -> list[tuple[str, int]]:
 @pytest.fixture(scope="module")
 def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated, empty demo database; tests copy it rather than migrate again."""
-    path = tmp_path_factory.mktemp("demo-db") / "migrated.sqlite3"
-    manage(path, "migrate", "--noinput")
-    return path
+    return migrated_sqlite(tmp_path_factory)
 
 
 @pytest.fixture
 def fresh_db(migrated_db: Path, tmp_path: Path) -> Path:
     """A private copy of the migrated database."""
-    return Path(shutil.copy(migrated_db, tmp_path / "db.sqlite3"))
+    return copy_database(migrated_db, tmp_path)
 
 
 @pytest.fixture(scope="module", params=SERVERS)
@@ -95,12 +63,10 @@ def demo(
 ) -> Iterator[LiveServer]:
     """The demo, seeded, served by a real server process."""
     directory = tmp_path_factory.mktemp(f"demo-{request.param}")
-    db_path = Path(shutil.copy(migrated_db, directory / "db.sqlite3"))
+    db_path = copy_database(migrated_db, directory)
     manage(db_path, "seed_demo")
     env = demo_env(db_path, WARDEN_ALLOWED_ORIGINS=f"http://localhost:8000,{CONFIGURED_ORIGIN}")
-    live = start_server(
-        request.param, directory / "server.log", env, app="chatsite.asgi:application", cwd=EXAMPLE
-    )
+    live = start_example(request.param, directory, env)
     yield live
     live.stop()
 
