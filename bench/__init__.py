@@ -1,0 +1,1 @@
+"""channels-warden's benchmark suite: ``make bench`` (see docs/benchmarks.md)."""

@@ -1,0 +1,105 @@
+"""The bench server's application: one route per configuration of :mod:`bench.configs`.
+
+Every route serves the same echo consumer at its own full path (``/ws/<name>/``) from one top-level
+``URLRouter``, so routing costs the same everywhere. The baseline has no middleware at all; each
+warden route has its own ``WardenMiddleware`` with its own settings; the peers are wrapped the way
+their documentation says.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.project.settings")
+
+from django.core.asgi import get_asgi_application
+
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.db.backends.signals import connection_created  # noqa: E402
+from django.urls import path  # noqa: E402
+
+from bench.configs import CONFIGS, Config, peer_available  # noqa: E402
+from bench.project import queries  # noqa: E402
+from bench.project.consumers import AuthenticatedEchoConsumer, EchoConsumer  # noqa: E402
+from channels_warden import WardenMiddleware, WardenMiddlewareStack, guard  # noqa: E402
+
+connection_created.connect(queries.install)
+
+_AUTH = "channels_warden.authenticators."
+_SESSION = [f"{_AUTH}SessionAuthenticator"]
+_DRF = [f"{_AUTH}DRFTokenAuthenticator"]
+_JWT_DB = [f"{_AUTH}SimpleJWTAuthenticator"]
+_JWT_STATELESS = [{"CLASS": f"{_AUTH}SimpleJWTAuthenticator", "OPTIONS": {"mode": "stateless"}}]
+_CACHE = {"TTL": 60, "MAX_ENTRIES": 10_000}
+_DEFAULT_TRANSPORTS = [
+    "channels_warden.transports.SessionCookieTransport",
+    "channels_warden.transports.AuthorizationHeaderTransport",
+    "channels_warden.transports.SubprotocolTransport",
+]
+
+
+def _warden(authenticators: list[Any], *, cache: bool = False, **extra: Any) -> Any:
+    settings: dict[str, Any] = {"AUTHENTICATORS": authenticators, **extra}
+    if cache:
+        settings["IDENTITY_CACHE"] = _CACHE
+    return WardenMiddleware(EchoConsumer.as_asgi(), settings=settings)
+
+
+def build(config: Config) -> Any:
+    """The ASGI application of one configuration's route."""
+    consumer = EchoConsumer.as_asgi()
+    warm = config.cache == "warm"
+    match config.name:
+        case "baseline":
+            return consumer
+        case "warden_session":
+            return WardenMiddlewareStack(consumer, settings={"AUTHENTICATORS": _SESSION})
+        case "warden_drf_cold" | "warden_drf_warm":
+            return _warden(_DRF, cache=warm)
+        case "warden_jwt_db_cold" | "warden_jwt_db_warm":
+            return _warden(_JWT_DB, cache=warm)
+        case "warden_jwt_stateless_cold" | "warden_jwt_stateless_warm":
+            return _warden(_JWT_STATELESS, cache=warm)
+        case "warden_ticket":
+            return _warden(
+                ["channels_warden.tickets.TicketAuthenticator"],
+                TRANSPORTS=[*_DEFAULT_TRANSPORTS, "channels_warden.tickets.TicketTransport"],
+            )
+        case "warden_first_message":
+            return WardenMiddleware(
+                guard(consumer, first_message=True), settings={"AUTHENTICATORS": _JWT_STATELESS}
+            )
+        case "peer_auth_stack":
+            from channels.auth import AuthMiddlewareStack
+
+            return AuthMiddlewareStack(AuthenticatedEchoConsumer.as_asgi())
+        case "peer_token_drf":
+            from channels_auth_token_middlewares.middleware import DRFAuthTokenMiddlewareStack
+
+            return DRFAuthTokenMiddlewareStack(AuthenticatedEchoConsumer.as_asgi())
+        case "peer_token_jwt":
+            from channels_auth_token_middlewares.middleware import SimpleJWTAuthTokenMiddlewareStack
+
+            return SimpleJWTAuthTokenMiddlewareStack(AuthenticatedEchoConsumer.as_asgi())
+        case "peer_jwt_stateless":
+            from django_channels_jwt_stateless import JWTAuthMiddleware
+
+            return JWTAuthMiddleware(AuthenticatedEchoConsumer.as_asgi())
+    raise ValueError(f"no route for configuration {config.name!r}")
+
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": URLRouter(
+            [
+                path(config.path.lstrip("/"), build(config))
+                for config in CONFIGS
+                if peer_available(config) is None
+            ]
+        ),
+    }
+)

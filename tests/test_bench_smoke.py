@@ -1,0 +1,98 @@
+"""The benchmark harness, run with tiny counts so that it never rots (no timing is asserted).
+
+``python -m bench --smoke`` starts its own uvicorn and redis-server, seeds its own SQLite file and
+measures every section once over a handful of handshakes, without the peers and without the chart,
+so it needs nothing beyond the dev dependency group.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One smoke run of the harness; its JSON result."""
+    output = tmp_path_factory.mktemp("bench-results")
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--no-docs", "--output", str(output)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=50,
+    )
+    assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-4000:]
+    (result,) = output.glob("*-smoke.json")
+    return dict(json.loads(result.read_text()))
+
+
+def positive(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+
+
+def test_run_describes_the_machine(smoke_run: dict[str, Any]) -> None:
+    """The result names the mode, the CPU, the cores and the versions that matter."""
+    assert smoke_run["schema"] == 1
+    assert smoke_run["mode"] == "smoke"
+    machine = smoke_run["machine"]
+    assert machine["cpu_model"]
+    assert positive(machine["cores"])
+    assert {"Django", "channels", "uvicorn", "daphne"} <= {k for k, v in machine["versions"].items() if v}
+
+
+def test_every_handshake_configuration_has_a_positive_ratio(smoke_run: dict[str, Any]) -> None:
+    """Each configuration of the plan was measured on uvicorn against the same run's baseline."""
+    table = smoke_run["handshakes"]["uvicorn"]
+    assert positive(table["baseline"]["rate_per_s"])
+    assert table["baseline"]["failures"] == 0
+    for name in smoke_run["plan"]["handshake_configs"]:
+        figures = table[name]
+        assert "error" not in figures, f"{name} fails: {figures}"
+        assert figures["failures"] == 0, figures["failure_samples"]
+        assert positive(figures["ratio"]), name
+        assert all(positive(ratio) for ratio in figures["ratios"]), name
+        assert positive(figures["p50_ms"]), name
+        assert positive(figures["p99_ms"]), name
+
+
+def test_queries_are_counted_inside_the_server(smoke_run: dict[str, Any]) -> None:
+    """Queries per handshake: none for the baseline and stateless JWTs, at least one for DRF tokens."""
+    queries = smoke_run["queries"]
+    assert queries["baseline"] == 0
+    assert queries["warden_jwt_stateless_cold"] == 0
+    assert queries["warden_drf_cold"] >= 1
+
+
+def test_echo_memory_revocation_and_expiry_are_reported(smoke_run: dict[str, Any]) -> None:
+    """The open-socket sections report positive figures in their documented shape."""
+    echo = smoke_run["echo"]["uvicorn"]
+    assert positive(echo["baseline"]["frames_per_s"])
+    assert positive(echo["warden_jwt_stateless_cold"]["ratio"])
+    memory = smoke_run["memory"]["configs"]
+    assert set(memory) == {"baseline", "warden_jwt_stateless_cold"}
+    assert all(positive(data["idle_rss_bytes"]) for data in memory.values())
+    revocation = smoke_run["revocation"]
+    for where in ("one_process", "two_processes"):
+        for size in ("1", "10"):
+            assert positive(revocation[where][size]["p99_ms"])
+            assert revocation[where][size]["close_codes"] == [4499]
+    expiry = smoke_run["expiry"]
+    assert expiry["samples"] == 3
+    assert expiry["close_codes"] == [4498]
+
+
+def test_every_target_has_a_verdict(smoke_run: dict[str, Any]) -> None:
+    """Each of the issue's thirteen targets is listed as met, not met or not measured."""
+    targets = smoke_run["targets"]
+    assert len(targets) == 13
+    for target in targets:
+        assert set(target) == {"id", "target", "measured", "met", "note"}
+        assert target["met"] in (True, False, None)
