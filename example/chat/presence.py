@@ -22,25 +22,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from channels_warden.cachelock import cache_mutex
 from django.conf import settings
 from django.core.cache import cache
 
 logger = logging.getLogger("chat.presence")
 
-LOCK_SECONDS = 5
-LOCK_WAIT_SECONDS = 2.0
 DEFAULT_LEASE = 60.0
-
-
-class PresenceUnavailable(Exception):
-    """The presence entry of a room stayed locked (a stuck or very slow process)."""
 
 
 @dataclass(frozen=True)
@@ -60,20 +52,9 @@ def _key(room: str) -> str:
     return f"chat:presence:{room}"
 
 
-@contextmanager
-def _locked(room: str) -> Iterator[None]:
-    key = _key(room) + ":lock"
-    token = uuid.uuid4().hex
-    deadline = time.monotonic() + LOCK_WAIT_SECONDS
-    while not cache.add(key, token, timeout=LOCK_SECONDS):
-        if time.monotonic() > deadline:
-            raise PresenceUnavailable(f"presence of {room!r} stayed locked for {LOCK_WAIT_SECONDS}s")
-        time.sleep(0.005)
-    try:
-        yield
-    finally:
-        if cache.get(key) == token:
-            cache.delete(key)
+def _locked(room: str) -> Any:
+    """The room's presence entry, held with warden's cache mutex (a 4500-style failure if stuck)."""
+    return cache_mutex(cache, _key(room) + ":lock")
 
 
 def _live(entry: dict[str, Any] | None, now: float) -> dict[str, list[Any]]:
