@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -123,3 +124,15 @@ class ExplodingAuthenticator(BaseAuthenticator):
 
     async def authenticate(self, credential: Any, scope: Any) -> Any:
         raise RuntimeError("bug in a custom authenticator")
+
+
+def jwt_shaped(signature: bytes) -> str:
+    """A string with a JWT's shape (header.payload.signature) but no valid signature.
+
+    Built at run time so that no JWT-shaped literal is ever committed.
+    """
+
+    def part(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    return ".".join(part(raw) for raw in (b'{"alg":"HS256"}', b'{"user_id":"1"}', signature))

@@ -15,8 +15,9 @@ from channels_warden.logging import (
     install_server_filters,
     redact,
 )
+from tests.inprocess import jwt_shaped
 
-JWT = "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoiMSJ9.c2lnbmF0dXJlLXZhbHVl"
+JWT = jwt_shaped(b"signature-value")
 PARAMETERS = ("token", "ticket", "access_token")
 
 

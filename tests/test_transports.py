@@ -20,9 +20,10 @@ from channels_warden.transports import (
     header_values,
     query_parameter,
 )
+from tests.inprocess import jwt_shaped
 
 MAX = 8192
-JWT = "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoiMSJ9.c2lnbmF0dXJl"
+JWT = jwt_shaped(b"signature")
 
 
 def ws_scope(
