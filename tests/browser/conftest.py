@@ -16,8 +16,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -30,6 +28,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expec
 
 from tests.e2e import conftest as e2e_conftest
 from tests.e2e.conftest import ROOT, LiveServer, start_server
+from tests.e2e.example_project import demo_env, manage
 
 EXAMPLE = ROOT / "example"
 CHROMIUM = Path(os.environ.get("WARDEN_CHROMIUM", "/usr/bin/chromium"))
@@ -61,37 +60,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 # Servers ------------------------------------------------------------------------------------------
-
-
-def demo_env(db_path: Path, **extra: str) -> dict[str, str]:
-    """The demo's environment: its settings over ``db_path``, defaults for everything else."""
-    env = {
-        "DJANGO_SETTINGS_MODULE": "chatsite.settings",
-        "DATABASE_URL": f"sqlite:///{db_path}",
-        "DJANGO_SECRET_KEY": "",
-        "DJANGO_DEBUG": "",
-        "DJANGO_ALLOWED_HOSTS": "",
-        "WARDEN_ALLOWED_ORIGINS": "",
-        "REDIS_URL": "",
-        "JWT_SIGNING_KEY": "",
-        "JWT_ACCESS_LIFETIME": "",
-        "CHAT_PRESENCE_LEASE": "",
-    }
-    return {**env, **extra}
-
-
-def manage(db_path: Path, *args: str) -> None:  # also used by tests to set data up
-    """Run ``manage.py <args>`` in ``example/``; fail with its output on a non-zero exit."""
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=EXAMPLE,
-        env={**os.environ, **demo_env(db_path)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
 
 
 @dataclass
