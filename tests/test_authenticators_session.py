@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from datetime import timedelta
 from importlib import import_module
 from typing import Any
@@ -15,6 +17,7 @@ from django.utils import timezone
 from channels_warden.authenticators.session import SessionAuthenticator
 from channels_warden.credentials import Credential
 from channels_warden.exceptions import AuthenticationFailed, PermissionDenied
+from channels_warden.identity_cache import CacheConfig, identity_cache
 from channels_warden.testing import session_key_for
 
 pytestmark = pytest.mark.django_db
@@ -319,3 +322,95 @@ def test_signed_cookie_session_with_a_bad_signature_is_refused(make_user: Any, s
     key = session_key_for(make_user())
     with pytest.raises(AuthenticationFailed):
         SessionAuthenticator().authenticate_sync(key[:-2] + ("AA" if not key.endswith("AA") else "BB"))
+
+
+# -- with IDENTITY_CACHE: the session is read every time, its user may come from the cache ---------
+
+USER_CACHE = CacheConfig(ttl=60, max_entries=100)
+
+
+@pytest.fixture
+def user_cache() -> Iterator[CacheConfig]:
+    identity_cache.clear()
+    yield USER_CACHE
+    identity_cache.clear()
+
+
+def test_a_cached_user_saves_the_user_query(
+    make_user: Any, user_cache: CacheConfig, django_assert_num_queries: Any
+) -> None:
+    """The second session of a user costs one query (its row); the user arrives as a copy."""
+    user = make_user()
+    authenticator, phone, laptop = SessionAuthenticator(), session_key_for(user), session_key_for(user)
+    with django_assert_num_queries(2):
+        first = authenticator.authenticate_sync(phone, None, user_cache)
+    with django_assert_num_queries(1):
+        second = authenticator.authenticate_sync(laptop, None, user_cache)
+    assert first is not None
+    assert second is not None
+    assert (second[0], second[0] is first[0]) == (user, False)
+
+
+def test_a_deleted_session_is_refused_though_its_user_is_cached(
+    make_user: Any, user_cache: CacheConfig
+) -> None:
+    """Sessions are never cached: a flushed or deleted session is refused on the next handshake."""
+    user = make_user()
+    key = session_key_for(user)
+    SessionAuthenticator().authenticate_sync(key, None, user_cache)
+    store(key).delete()
+    with pytest.raises(AuthenticationFailed, match="does not exist"):
+        SessionAuthenticator().authenticate_sync(key, None, user_cache)
+
+
+def test_a_purged_user_is_read_again_and_its_new_hash_refuses_old_sessions(
+    make_user: Any, user_cache: CacheConfig
+) -> None:
+    """A password change revokes by user, which purges the cached user: old sessions stop working."""
+    user = make_user()
+    key = session_key_for(user)
+    SessionAuthenticator().authenticate_sync(key, None, user_cache)
+    user.set_password("a new password")
+    user.save()
+    identity_cache.purge(user=str(user.pk))  # what every process's revocation listener does
+    with pytest.raises(AuthenticationFailed, match="hash mismatch"):
+        SessionAuthenticator().authenticate_sync(key, None, user_cache)
+
+
+def test_a_purge_during_the_user_query_keeps_the_result_out(make_user: Any, user_cache: CacheConfig) -> None:
+    """A user read before a purge is not stored after it (the generation moved on)."""
+    user = make_user()
+    generation = identity_cache.generation
+    identity_cache.purge(user=str(user.pk))
+    identity_cache.put_user(MODEL_BACKEND, user, config=user_cache, generation=generation)
+    assert identity_cache.get_user(MODEL_BACKEND, user.pk) is None
+
+
+def test_inactive_users_are_refused_and_never_cached(make_user: Any, user_cache: CacheConfig) -> None:
+    """Only users that passed every check are remembered."""
+    user = make_user()
+    key = session_key_for(user)
+    user.is_active = False
+    user.save()
+    with pytest.raises(PermissionDenied):
+        SessionAuthenticator().authenticate_sync(key, None, user_cache)
+    assert identity_cache.get_user(MODEL_BACKEND, user.pk) is None
+
+
+def test_cached_users_expire_and_purges_are_scoped(make_user: Any) -> None:
+    """An entry lives TTL seconds; purges of a token or of another authenticator leave users alone."""
+    identity_cache.clear()
+    user = make_user()
+    identity_cache.put_user(MODEL_BACKEND, user, config=USER_CACHE, generation=identity_cache.generation)
+    identity_cache.purge(user=str(user.pk), authenticator="simplejwt")
+    identity_cache.purge(token_id="drf:1")
+    assert identity_cache.get_user(MODEL_BACKEND, user.pk) == user
+    short = CacheConfig(ttl=0.001, max_entries=1)
+    identity_cache.put_user(MODEL_BACKEND, user, config=short, generation=identity_cache.generation)
+    time.sleep(0.01)
+    assert identity_cache.get_user(MODEL_BACKEND, user.pk) is None
+    other = make_user("other")
+    for each in (user, other):  # MAX_ENTRIES 1: the older one goes
+        identity_cache.put_user(MODEL_BACKEND, each, config=short, generation=identity_cache.generation)
+    assert len(identity_cache._users) == 1
+    identity_cache.clear()

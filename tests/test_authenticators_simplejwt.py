@@ -136,6 +136,17 @@ async def test_stateless_makes_no_database_access() -> None:
     assert (type(result[0]), result[0].pk) == (TokenUser, "7")
 
 
+async def test_stateless_user_keeps_the_claims_but_not_the_encoded_token() -> None:
+    """The TokenUser in the scope reads its claims; the credential string itself is not kept."""
+    raw = str(token_with("7"))
+    result = await STATELESS.authenticate(bearer(raw), {})
+    assert result is not None
+    user, info = result
+    assert (user.token.token, user.token["user_id"], info.claims["user_id"]) == (None, "7", "7")
+    with pytest.raises(TypeError):
+        info.claims["user_id"] = "8"  # type: ignore[index]
+
+
 @pytest.mark.django_db
 def test_stateless_counts_zero_queries(django_assert_num_queries: Any) -> None:
     """Counted on an event loop in this thread: stateless authentication makes no query."""

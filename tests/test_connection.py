@@ -376,6 +376,39 @@ async def test_first_message_auth_admits_after_the_auth_frame() -> None:
     )
 
 
+class CountingKeyAuthenticator(KeyAuthenticator):
+    """A cacheable KeyAuthenticator that counts the credentials it had to judge."""
+
+    cacheable = True
+    judged = 0
+
+    async def authenticate(self, credential: Credential, scope: Any) -> Any:
+        type(self).judged += 1
+        return await super().authenticate(credential, scope)
+
+
+async def test_first_message_auth_uses_the_identity_cache() -> None:
+    """A token sent in warden.auth that this process verified already is not judged again."""
+    from channels_warden.identity_cache import identity_cache
+
+    identity_cache.clear()
+    CountingKeyAuthenticator.judged = 0
+    app = first_message_app(
+        RecordingApp(),
+        AUTHENTICATORS=[CountingKeyAuthenticator()],
+        IDENTITY_CACHE={"TTL": 60, "MAX_ENTRIES": 10},
+    )
+    for _ in range(3):
+        communicator = WardenCommunicator(app, "/ws/")
+        await communicator.send_input({"type": "websocket.connect"})
+        await communicator.receive_output()
+        await communicator.send_to(text_data='{"type": "warden.auth", "token": "alice-1"}')
+        assert json.loads(await communicator.receive_from())["type"] == "warden.authenticated"
+        await communicator.disconnect()
+    identity_cache.clear()
+    assert CountingKeyAuthenticator.judged == 1
+
+
 async def test_first_message_auth_names_its_scheme() -> None:
     """The frame may name the scheme; an unknown scheme is a 4400."""
     communicator = WardenCommunicator(first_message_app(RecordingApp()), "/ws/")
@@ -632,3 +665,121 @@ async def test_rejected_signal_carries_code_reason_and_detail() -> None:
     finally:
         connection_rejected.disconnect(record)
     assert received == [{"code": 4401, "reason": "unauthenticated", "detail": "unknown key"}]
+
+
+# -- Prometheus counters ---------------------------------------------------------------------------
+
+
+def counter(name: str, **labels: str) -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value(f"warden_{name}_total", labels) or 0.0
+
+
+async def test_counters_follow_a_socket_through_its_life() -> None:
+    """Admitted, refreshed, revoked, closed and rejected are counted without any signal receiver."""
+    assert not any(
+        signal.has_listeners(Connection)
+        for signal in (connection_admitted, connection_refreshed, connection_revoked, connection_closed)
+    )
+    before = {
+        "admitted": counter("connections_admitted", authenticator="key"),
+        "refreshed": counter("connections_refreshed", authenticator="key"),
+        "revoked": counter("connections_revoked", reason="logout"),
+        "closed": counter("connections_closed", code="4499"),
+        "rejected": counter("handshakes_rejected", code="4401", reason="unauthenticated"),
+    }
+    communicator = await open_socket(live_app(RecordingApp()))
+    await communicator.send_to(text_data='{"type": "warden.refresh", "token": "alice-2"}')
+    await communicator.receive_from()
+    await asyncio.wait_for(listener.joined.wait(), timeout=5)
+    await disconnect(user=ALICE, reason="logout")
+    await closing(communicator)
+    await communicator.disconnect()
+    refused = WardenCommunicator(
+        live_app(RecordingApp()), "/ws/", headers=[(b"authorization", b"Bearer nope")]
+    )
+    await handshake(refused)
+    after = {
+        "admitted": counter("connections_admitted", authenticator="key"),
+        "refreshed": counter("connections_refreshed", authenticator="key"),
+        "revoked": counter("connections_revoked", reason="logout"),
+        "closed": counter("connections_closed", code="4499"),
+        "rejected": counter("handshakes_rejected", code="4401", reason="unauthenticated"),
+    }
+    assert {name: after[name] - before[name] for name in before} == dict.fromkeys(before, 1.0)
+
+
+async def test_closing_for_expiry_counts_the_close_code() -> None:
+    """A socket closed by its credential's end is counted under 4498."""
+    before = counter("connections_closed", code="4498")
+    communicator = await open_socket(live_app(RecordingApp(), EXPIRY_WARNING=0), "alice-short")
+    await closing(communicator)
+    await communicator.disconnect()
+    assert counter("connections_closed", code="4498") - before == 1.0
+
+
+def test_connect_metrics_registers_the_counters_once() -> None:
+    """The app config connected them at start-up; connecting again is a no-op, not a duplicate."""
+    from channels_warden.metrics import connect_metrics
+
+    assert connect_metrics() is True
+    assert connect_metrics() is True
+
+
+def test_without_prometheus_client_counting_is_a_no_op(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without ``prometheus_client`` nothing is registered and counting costs a ``None`` check."""
+    import sys
+
+    from channels_warden import metrics
+
+    monkeypatch.setattr(metrics, "_counters", None)
+    monkeypatch.setitem(sys.modules, "prometheus_client", None)
+    assert metrics.connect_metrics() is False
+    metrics.count_admitted(None)
+    metrics.count_rejected(4401, "unauthenticated")
+    metrics.count_closed(1000)
+    metrics.count_revoked("logout")
+    metrics.count_refreshed(None)
+    assert metrics._counters is None
+
+
+async def test_closed_signal_follows_expiry_and_client_disconnects() -> None:
+    """connection_closed carries 4498 for an expired socket and the client's code when it leaves."""
+    codes: list[int] = []
+
+    def record(sender: Any, code: int = 0, **kwargs: Any) -> None:
+        codes.append(code)
+
+    connection_closed.connect(record, weak=False)
+    try:
+        expired = await open_socket(live_app(RecordingApp(), EXPIRY_WARNING=0), "alice-short")
+        await closing(expired)
+        await expired.disconnect()
+        left = await open_socket(live_app(RecordingApp()))
+        await left.send_input({"type": "websocket.disconnect", "code": 1001})
+        await left.wait()
+        for _ in range(100):  # the client-side close is signalled from a task
+            if 1001 in codes:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        connection_closed.disconnect(record)
+    assert codes == [4498, 1001]
+
+
+async def test_revoke_without_prepared_frames_builds_its_own() -> None:
+    """A single revocation (no listener batch) still sends the frame and the close."""
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "websocket.connect"}
+
+    connection = Connection({"type": "websocket", "path": "/ws/"}, receive, send, WardenSettings())
+    await connection.revoke(CloseCode.REVOKED, "logout")
+    await connection.revoke(CloseCode.REVOKED, "again")  # already closed: nothing more
+    assert [message["type"] for message in sent] == ["websocket.send", "websocket.close"]
+    assert sent[1] == {"type": "websocket.close", "code": 4499, "reason": "logout"}

@@ -183,7 +183,8 @@ async def test_crashing_transport_fails_closed() -> None:
             raise RuntimeError("bug in a custom transport")
 
     application = WardenMiddleware(RecordingApp(), settings={"TRANSPORTS": [ExplodingTransport()]})
-    communicator = WardenCommunicator(application, "/ws/")
+    # Transports are asked for a subprotocol only when the client offered one.
+    communicator = WardenCommunicator(application, "/ws/", subprotocols=["chat.v1"])
     outcome = await handshake(communicator)
     await communicator.wait()
     assert (outcome.close_code, outcome.frame) == (4500, INTERNAL)

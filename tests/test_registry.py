@@ -147,3 +147,29 @@ def test_rekey_moves_sockets_to_the_new_session(registry: ConnectionRegistry) ->
         [conn],
         ["new"],
     )
+
+
+def test_a_key_naming_one_socket_holds_it_without_a_set(registry: ConnectionRegistry) -> None:
+    """One socket per key (a JWT's jti) is stored bare; a second makes a set, leaving undoes it."""
+    first, second = connection("c1", token_id="jwt:1"), connection("c2", token_id="jwt:1")
+    registry.add(first)  # type: ignore[arg-type]
+    registry.add(first)  # type: ignore[arg-type]  (adding twice is harmless)
+    assert registry._by_token["jwt:1"] is first
+    registry.add(second)  # type: ignore[arg-type]
+    assert registry._by_token["jwt:1"] == {first, second}
+    registry.discard(first)  # type: ignore[arg-type]
+    assert registry._by_token["jwt:1"] is second
+    assert registry.matching(token_id="jwt:1") == [second]
+    registry.discard(second)  # type: ignore[arg-type]
+    registry.discard(second)  # type: ignore[arg-type]  (discarding twice is harmless)
+    assert (registry._by_token, registry._by_user, len(registry)) == ({}, {}, 0)
+
+
+def test_emptied_sets_leave_the_index(registry: ConnectionRegistry) -> None:
+    """A set that loses its members one by one ends as no entry at all."""
+    sockets = [connection(f"c{index}") for index in range(3)]
+    for socket in sockets:
+        registry.add(socket)  # type: ignore[arg-type]
+    for socket in sockets:
+        registry.discard(socket)  # type: ignore[arg-type]
+    assert (registry._by_user, registry.matching(user="1")) == ({}, [])

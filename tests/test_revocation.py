@@ -37,10 +37,12 @@ class FakeConnection:
     id: str
     auth: AuthInfo
     revoked: list[tuple[int, str]] = field(default_factory=list)
+    frames: list[Any] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def revoke(self, code: CloseCode, reason: str) -> None:
+    async def revoke(self, code: CloseCode, reason: str, messages: Any = None) -> None:
         self.revoked.append((int(code), reason))
+        self.frames.append(messages)
         self.changed.set()
 
     def rekey_session(self, session_key: str) -> None:
@@ -138,6 +140,18 @@ async def test_close_matching_revokes_the_named_sockets(registry: ConnectionRegi
     registry.add(other)  # type: ignore[arg-type]
     closed = await close_matching(revocation_message(session_key="s1", reason="logout"))
     assert (closed, mine.revoked, other.revoked) == (1, [(4499, "logout")], [])
+
+
+async def test_close_matching_builds_the_frames_once_for_every_socket(registry: ConnectionRegistry) -> None:
+    """A revocation hands every socket the same prepared frame and close, not one build per socket."""
+    sockets = [alice_socket(f"c{index}") for index in range(3)]
+    for socket in sockets:
+        registry.add(socket)  # type: ignore[arg-type]
+    await close_matching(revocation_message(user=ALICE, reason="logout"))
+    frames = {id(socket.frames[0]) for socket in sockets}
+    assert len(frames) == 1
+    assert [message["type"] for message in sockets[0].frames[0]] == ["websocket.send", "websocket.close"]
+    assert '"reason": "logout"' in sockets[0].frames[0][0]["text"]
 
 
 async def test_close_matching_defaults_the_reason_to_the_codes(registry: ConnectionRegistry) -> None:

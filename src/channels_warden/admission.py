@@ -54,23 +54,30 @@ def check_origin(scope: Scope, settings: WardenSettings) -> bool:
 
 def find_credentials(scope: Scope, settings: WardenSettings) -> list[Credential]:
     """Every credential the configured transports find, explicit ones before cookies."""
+    max_bytes = settings.MAX_CREDENTIAL_BYTES
     found = [
         credential
         for transport in settings.transports
-        if (credential := transport.find(scope, max_bytes=settings.MAX_CREDENTIAL_BYTES)) is not None
+        if (credential := transport.find(scope, max_bytes=max_bytes)) is not None
     ]
-    return sorted(found, key=lambda credential: credential.ambient)
+    return sorted(found, key=_is_ambient) if len(found) > 1 else found
+
+
+def _is_ambient(credential: Credential) -> bool:
+    return credential.ambient
 
 
 def _identity(user: Any) -> str:
     return str(getattr(user, "pk", None))
 
 
-async def _cached_authenticate(
+async def cached_authenticate(
     authenticator: Any, credential: Credential, scope: Scope, settings: WardenSettings
 ) -> Any:
     """``authenticator.authenticate``, through the identity cache when it is on and may be used."""
     config = settings.identity_cache
+    if config is not None and authenticator.caches_users:
+        return await authenticator.authenticate(credential, scope, user_cache=config)
     if config is None or not authenticator.cacheable:
         return await authenticator.authenticate(credential, scope)
     cached = identity_cache.get(credential, authenticator.name)
@@ -88,7 +95,7 @@ async def _authenticate(credential: Credential, scope: Scope, settings: WardenSe
     for authenticator in settings.authenticators:
         if authenticator.handles(credential):
             handled = True
-            result = await _cached_authenticate(authenticator, credential, scope, settings)
+            result = await cached_authenticate(authenticator, credential, scope, settings)
             if result is None:
                 continue  # "absent" (the contract in authenticators/base.py): the next one may judge it
             user, info = result
@@ -145,6 +152,8 @@ def redacted_scope(scope: Scope, settings: WardenSettings, auth: AuthInfo) -> Sc
 
 def accept_subprotocol(scope: Scope, settings: WardenSettings) -> str | None:
     """The subprotocol warden must echo when it accepts (marker, or a raw JWT in compatibility mode)."""
+    if not scope.get("subprotocols"):
+        return None  # a server may only echo what the client offered
     for transport in settings.transports:
         try:
             protocol = transport.accept_subprotocol(scope)

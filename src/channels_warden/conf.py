@@ -136,7 +136,9 @@ class WardenSettings:
     def __getattr__(self, name: str) -> Any:
         if name not in DEFAULTS:
             raise AttributeError(f"Invalid WARDEN setting: {name!r}")
-        return self._values[name]
+        # Kept as an attribute, so the next read skips __getattr__ (handshakes read a dozen).
+        value = self.__dict__[name] = self._values[name]
+        return value
 
     @cached_property
     def transports(self) -> tuple[Any, ...]:
@@ -190,6 +192,7 @@ class WardenSettings:
             "connection_limit",
             "handshake_throttle",
             "identity_cache",
+            *DEFAULTS,
         ):
             self.__dict__.pop(name, None)
 

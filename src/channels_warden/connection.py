@@ -6,8 +6,11 @@ of the server's. That is how warden protects any consumer, sync or async, with n
 * the application does not see ``websocket.connect`` until the route's policy allowed it;
 * its ``websocket.accept`` gets the subprotocol the client needs;
 * once accepted, the socket is *live*: registered for revocation, closed with 4498 when its
-  credential ends (one ``loop.call_at`` handle per socket, no task), refreshed in-band by
+  credential ends (one ``loop.call_at`` handle per socket at a time, no task), refreshed in-band by
   ``warden.refresh`` frames, which never reach the application.
+
+Every socket pays for what is here, so it is kept lean: ``__slots__``, no task per socket, the
+Prometheus counters counted inline and the signals sent only when someone listens.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from typing import Any
 
 from channels.exceptions import StopConsumer
 
+from . import metrics
 from ._types import Message, Receive, Scope, Send
+from .admission import cached_authenticate
 from .codes import CloseCode
 from .conf import WardenSettings
 from .control import dumps, frame_token, parse_control
@@ -41,7 +46,6 @@ from .limits import limiter
 from .permissions import BasePermission, check_permissions
 from .registry import registry, user_key
 from .rejection import close_messages, deny_messages
-from .revocation import listener
 from .signals import (
     connection_admitted,
     connection_closed,
@@ -97,6 +101,29 @@ class Connection:
     ``scope["auth"]`` the application got at connect time.
     """
 
+    __slots__ = (
+        "__weakref__",
+        "_connect_delivered",
+        "_connect_event",
+        "_control_limit",
+        "_permissions",
+        "_policy_scope",
+        "_receive",
+        "_send",
+        "_tasks",
+        "_timer",
+        "accept_subprotocol",
+        "accepted",
+        "auth",
+        "closed",
+        "id",
+        "live",
+        "opened_at",
+        "policy_decided",
+        "scope",
+        "settings",
+    )
+
     def __init__(
         self,
         scope: Scope,
@@ -124,8 +151,8 @@ class Connection:
         self._policy_scope: Scope = scope
         self._permissions: tuple[BasePermission, ...] = ()
         self.id = f"{_PROCESS_ID}-{next(_sequence)}"
-        self._timers: list[asyncio.TimerHandle] = []
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[None]] | None = None  # made on first use: most sockets need none
 
     def __repr__(self) -> str:
         return f"<Connection {self.scope.get('path')!r} auth={self.auth!r} live={self.live}>"
@@ -160,13 +187,15 @@ class Connection:
                 await count_failure(self.scope, throttle, rejection)
             except Exception:  # the refusal stands; only the count is lost
                 logger.exception("could not count a failed handshake")
-        await connection_rejected.asend(
-            sender=Connection,
-            scope=self.scope,
-            code=int(rejection.code),
-            reason=rejection.reason,
-            detail=rejection.detail,
-        )
+        metrics.count_rejected(int(rejection.code), rejection.reason)
+        if connection_rejected.has_listeners(Connection):
+            await connection_rejected.asend(
+                sender=Connection,
+                scope=self.scope,
+                code=int(rejection.code),
+                reason=rejection.reason,
+                detail=rejection.detail,
+            )
 
     async def close_live(self, rejection: Rejection) -> None:
         """Close an open socket with warden's frame and code (expiry, revocation, failed refresh)."""
@@ -177,36 +206,45 @@ class Connection:
         )
         self.closed = True
         if self._retire():
-            await connection_closed.asend(
-                sender=Connection, scope=self.scope, auth=self.auth, code=int(rejection.code)
-            )
+            metrics.count_closed(int(rejection.code))
+            if connection_closed.has_listeners(Connection):
+                await connection_closed.asend(
+                    sender=Connection, scope=self.scope, auth=self.auth, code=int(rejection.code)
+                )
         try:
             for message in close_messages(rejection, accepted=True, subprotocol=None):
                 await self._send(message)
         except Exception as exc:  # noqa: BLE001  (the client may be gone already; closed either way)
             logger.debug("closing %s: %r", self.scope.get("path"), exc)
 
-    async def revoke(self, code: CloseCode, reason: str) -> None:
+    async def revoke(self, code: CloseCode, reason: str, messages: Iterable[Message] | None = None) -> None:
         """Close this socket because a revocation named it.
 
         The frames go out first and the signals after: a revocation closes many sockets at once,
         and none of them should wait for the others' signal receivers. The listener logs one line
-        per revocation, so there is none per socket here.
+        per revocation, so there is none per socket here, and it builds the close messages once
+        for all the sockets it closes (``messages``).
         """
         if self.closed:
             return
         self.closed = True
         was_live = self._retire()
+        if messages is None:
+            messages = close_messages(Rejection(reason=reason, code=code), accepted=True, subprotocol=None)
         try:
-            for message in close_messages(
-                Rejection(reason=reason, code=code), accepted=True, subprotocol=None
-            ):
+            for message in messages:
                 await self._send(message)
         except Exception as exc:  # noqa: BLE001  (the client may be gone already; closed either way)
             logger.debug("revoking %s: %r", self.scope.get("path"), exc)
-        await connection_revoked.asend(sender=Connection, scope=self.scope, auth=self.auth, reason=reason)
+        metrics.count_revoked(reason)
+        if connection_revoked.has_listeners(Connection):
+            await connection_revoked.asend(sender=Connection, scope=self.scope, auth=self.auth, reason=reason)
         if was_live:
-            await connection_closed.asend(sender=Connection, scope=self.scope, auth=self.auth, code=int(code))
+            metrics.count_closed(int(code))
+            if connection_closed.has_listeners(Connection):
+                await connection_closed.asend(
+                    sender=Connection, scope=self.scope, auth=self.auth, code=int(code)
+                )
 
     # Policy -----------------------------------------------------------------------------------
 
@@ -285,7 +323,7 @@ class Connection:
             credential = Credential(scheme or default, secret, MESSAGE_TRANSPORT)
             if not authenticator.handles(credential):
                 continue
-            result = await authenticator.authenticate(credential, self._policy_scope)
+            result = await cached_authenticate(authenticator, credential, self._policy_scope, self.settings)
             if result is None:
                 raise AuthenticationFailed(f"{frame['type']} credential was not accepted")
             user, info = result
@@ -314,15 +352,18 @@ class Connection:
         return min(ends) if ends else None
 
     def go_live(self) -> None:
-        """The socket is open: register it for revocation and start its expiry timers."""
+        """The socket is open: register it for revocation and start its expiry timer.
+
+        The middleware started this process's revocation listener before the handshake.
+        """
         if self.live or self.closed:
             return
         self.live = True
         self.opened_at = time.time()
         if self.auth is not None and self.auth.is_authenticated:
             registry.add(self)
-            listener.ensure_running()
         self._schedule_expiry()
+        metrics.count_admitted(self.auth)
         if connection_admitted.has_listeners(Connection):
             self._spawn(connection_admitted.asend(sender=Connection, scope=self.scope, auth=self.auth))
 
@@ -334,6 +375,7 @@ class Connection:
         """
         if not self._retire():
             return False
+        metrics.count_closed(code)
         if connection_closed.has_listeners(Connection):
             self._spawn(
                 connection_closed.asend(sender=Connection, scope=self.scope, auth=self.auth, code=code)
@@ -345,7 +387,7 @@ class Connection:
             return False
         self.live = False
         registry.discard(self)
-        self._cancel_timers()
+        self._cancel_timer()
         return True
 
     async def finish(self) -> None:
@@ -359,35 +401,48 @@ class Connection:
             self.auth = _replace_auth(self.auth, session_key=session_key)
 
     def _spawn(self, coroutine: Any) -> None:
+        if self._tasks is None:
+            self._tasks = set()
         task = asyncio.get_running_loop().create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _cancel_timers(self) -> None:
-        for handle in self._timers:
-            handle.cancel()
-        self._timers.clear()
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def _schedule_expiry(self) -> None:
-        self._cancel_timers()
+        """Arm the one timer: the ``warden.expiring`` warning first if there is one, else the close."""
+        self._cancel_timer()
         end = self.expires_at()
         if end is None:
             return
-        loop = asyncio.get_running_loop()
         remaining = end - time.time()
         warning = float(self.settings.EXPIRY_WARNING or 0)
         if warning and remaining > 0:
             # A credential with less than the warning left is warned about at once: the client
             # still has until the end to refresh.
-            self._timers.append(loop.call_at(loop.time() + max(remaining - warning, 0.0), self._on_expiring))
-        self._timers.append(loop.call_at(loop.time() + max(remaining, 0.0), self._on_expired))
+            self._call_later(max(remaining - warning, 0.0), self._on_expiring)
+        else:
+            self._call_later(max(remaining, 0.0), self._on_expired)
+
+    def _call_later(self, delay: float, callback: Any) -> None:
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_at(loop.time() + delay, callback)
 
     def _on_expiring(self) -> None:
-        if not self.closed:
-            text = dumps(self._status_frame("warden.expiring"))
-            self._spawn(self._send({"type": "websocket.send", "text": text}))
+        self._timer = None
+        if self.closed:
+            return
+        text = dumps(self._status_frame("warden.expiring"))
+        self._spawn(self._send({"type": "websocket.send", "text": text}))
+        end = self.expires_at()
+        if end is not None:
+            self._call_later(max(end - time.time(), 0.0), self._on_expired)
 
     def _on_expired(self) -> None:
+        self._timer = None
         self._spawn(self.close_live(ConnectionExpired("credential expired")))
 
     async def _control(self, frame: dict[str, Any]) -> None:
@@ -418,7 +473,9 @@ class Connection:
         registry.add(self)
         self._schedule_expiry()
         await self._send({"type": "websocket.send", "text": dumps(self._status_frame("warden.refreshed"))})
-        await connection_refreshed.asend(sender=Connection, scope=self.scope, auth=self.auth)
+        metrics.count_refreshed(self.auth)
+        if connection_refreshed.has_listeners(Connection):
+            await connection_refreshed.asend(sender=Connection, scope=self.scope, auth=self.auth)
 
     # The application's receive and send ---------------------------------------------------------
 

@@ -6,6 +6,11 @@ a hash and a dictionary lookup instead of a database query (DRF tokens, SimpleJW
 signature check (SimpleJWT stateless mode). Only authenticators that declare ``cacheable = True``
 take part; sessions, knox tokens and tickets never do (they change or are consumed on use).
 
+Sessions get half of it: the session row is read on every handshake (a session is mutable server
+state: flushed, cycled, written by HTTP views, and ``scope["session"]`` must arrive loaded), but the
+user it names comes from :meth:`IdentityCache.get_user`, so a warm session handshake makes one query
+instead of two. The session auth hash is still compared with the cached user's, every time.
+
 Safety rules:
 
 * an entry never outlives its credential (``expires_at``) nor ``TTL`` seconds;
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -91,6 +97,10 @@ class IdentityCache:
 
     def __init__(self) -> None:
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        #: Users by (backend path, user key), for sessions. Read and written from the database
+        #: thread, purged from the event loop: hence the lock.
+        self._users: OrderedDict[tuple[str, str], tuple[Any, float]] = OrderedDict()
+        self._users_lock = threading.Lock()
         self.generation = 0
 
     def __len__(self) -> int:
@@ -129,13 +139,40 @@ class IdentityCache:
         while len(self._entries) > config.max_entries:
             self._entries.popitem(last=False)
 
+    def get_user(self, backend: str, user_id: Any) -> Any:
+        """A copy of the cached user ``user_id`` of authentication backend ``backend``, or ``None``."""
+        key = (backend, str(user_id))
+        with self._users_lock:
+            found = self._users.get(key)
+            if found is None:
+                return None
+            if found[1] <= time.time():
+                del self._users[key]
+                return None
+            return _own_copy(found[0])
+
+    def put_user(self, backend: str, user: Any, *, config: CacheConfig, generation: int) -> None:
+        """Remember a user a backend returned, unless a purge happened since ``generation`` was read."""
+        key = (backend, str(user.pk))
+        with self._users_lock:
+            if generation != self.generation:
+                return
+            self._users[key] = (_own_copy(user), time.time() + config.ttl)
+            self._users.move_to_end(key)
+            while len(self._users) > config.max_entries:
+                self._users.popitem(last=False)
+
     def purge(
         self, *, user: str | None = None, token_id: str | None = None, authenticator: str | None = None
     ) -> int:
         """Forget the entries of a user and/or a token (optionally of one authenticator only)."""
         if user is None and token_id is None:
             return 0
-        self.generation += 1
+        with self._users_lock:
+            self.generation += 1
+            if user is not None and token_id is None and authenticator in (None, "session"):
+                for user_entry in [entry for entry in self._users if entry[1] == user]:
+                    del self._users[user_entry]
         doomed = [
             key
             for key, entry in self._entries.items()
@@ -148,8 +185,10 @@ class IdentityCache:
         return len(doomed)
 
     def clear(self) -> None:
-        self.generation += 1
-        self._entries.clear()
+        with self._users_lock:
+            self.generation += 1
+            self._entries.clear()
+            self._users.clear()
 
 
 identity_cache = IdentityCache()

@@ -1,4 +1,4 @@
-"""Prometheus counters, fed by warden's signals, when ``prometheus_client`` is installed.
+"""Prometheus counters, when ``prometheus_client`` is installed.
 
 ========================================  ===============================
 ``warden_connections_admitted_total``     labels: ``authenticator``
@@ -10,57 +10,85 @@
 
 The counters live in ``prometheus_client``'s default registry; expose them as you expose the rest of
 your metrics. Labels are bounded: codes and reasons come from the close-code table.
+
+The connection code counts directly through the ``count_*`` functions below rather than through
+:mod:`.signals` receivers: an async signal with receivers spawns and gathers tasks on every
+handshake, which the benchmark showed to cost more than the whole of warden's own checks
+(``bench/NOTES.md``). Signals are sent only when someone else listens.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from . import signals
 
-_connected = False
+@dataclass(frozen=True, slots=True)
+class _Counters:
+    admitted: Any
+    rejected: Any
+    closed: Any
+    revoked: Any
+    refreshed: Any
+    #: Labelled children by (counter, labels): ``Counter.labels()`` takes a lock and builds a key on
+    #: every call; the label values are few (codes and reasons from the close-code table).
+    children: dict[tuple[str, tuple[str, ...]], Any]
+
+    def inc(self, name: str, *labels: str) -> None:
+        key = (name, labels)
+        child = self.children.get(key)
+        if child is None:
+            child = self.children[key] = getattr(self, name).labels(*labels)
+        child.inc()
+
+
+_counters: _Counters | None = None
 
 
 def connect_metrics() -> bool:
-    """Register the counters and their signal receivers once; ``False`` without ``prometheus_client``."""
-    global _connected
-    if _connected:
+    """Register the counters once; ``False`` without ``prometheus_client``."""
+    global _counters
+    if _counters is not None:
         return True
     try:
         from prometheus_client import Counter
     except ImportError:
         return False
-    admitted = Counter("warden_connections_admitted", "Sockets admitted by warden", ["authenticator"])
-    rejected = Counter("warden_handshakes_rejected", "Handshakes refused by warden", ["code", "reason"])
-    closed = Counter("warden_connections_closed", "Live sockets that ended", ["code"])
-    revoked = Counter("warden_connections_revoked", "Live sockets closed by a revocation", ["reason"])
-    refreshed = Counter("warden_connections_refreshed", "In-band refreshes", ["authenticator"])
-
-    def authenticator_of(auth: Any) -> str:
-        return str(getattr(auth, "authenticator", None) or "anonymous")
-
-    async def on_admitted(sender: Any, auth: Any = None, **kwargs: Any) -> None:
-        admitted.labels(authenticator_of(auth)).inc()
-
-    async def on_rejected(sender: Any, code: int = 0, reason: str = "", **kwargs: Any) -> None:
-        rejected.labels(str(code), reason).inc()
-
-    async def on_closed(sender: Any, code: int = 0, **kwargs: Any) -> None:
-        closed.labels(str(code)).inc()
-
-    async def on_revoked(sender: Any, reason: str = "", **kwargs: Any) -> None:
-        revoked.labels(reason).inc()
-
-    async def on_refreshed(sender: Any, auth: Any = None, **kwargs: Any) -> None:
-        refreshed.labels(authenticator_of(auth)).inc()
-
-    for signal, receiver in (
-        (signals.connection_admitted, on_admitted),
-        (signals.connection_rejected, on_rejected),
-        (signals.connection_closed, on_closed),
-        (signals.connection_revoked, on_revoked),
-        (signals.connection_refreshed, on_refreshed),
-    ):
-        signal.connect(receiver, weak=False, dispatch_uid=f"channels_warden.metrics.{receiver.__name__}")
-    _connected = True
+    _counters = _Counters(
+        admitted=Counter("warden_connections_admitted", "Sockets admitted by warden", ["authenticator"]),
+        rejected=Counter("warden_handshakes_rejected", "Handshakes refused by warden", ["code", "reason"]),
+        closed=Counter("warden_connections_closed", "Live sockets that ended", ["code"]),
+        revoked=Counter("warden_connections_revoked", "Live sockets closed by a revocation", ["reason"]),
+        refreshed=Counter("warden_connections_refreshed", "In-band refreshes", ["authenticator"]),
+        children={},
+    )
     return True
+
+
+def _authenticator_of(auth: Any) -> str:
+    return str(getattr(auth, "authenticator", None) or "anonymous")
+
+
+def count_admitted(auth: Any) -> None:
+    if _counters is not None:
+        _counters.inc("admitted", _authenticator_of(auth))
+
+
+def count_rejected(code: int, reason: str) -> None:
+    if _counters is not None:
+        _counters.inc("rejected", str(code), reason)
+
+
+def count_closed(code: int) -> None:
+    if _counters is not None:
+        _counters.inc("closed", str(code))
+
+
+def count_revoked(reason: str) -> None:
+    if _counters is not None:
+        _counters.inc("revoked", reason)
+
+
+def count_refreshed(auth: Any) -> None:
+    if _counters is not None:
+        _counters.inc("refreshed", _authenticator_of(auth))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Mapping
 from typing import Any, cast
@@ -63,8 +62,9 @@ class WardenMiddleware:
         app_scope[SCOPE_KEY] = connection
         connection.scope = app_scope
         try:
-            with contextlib.suppress(HandshakeRejected):
-                await self.inner(app_scope, connection.receive, connection.send)
+            await self.inner(app_scope, connection.receive, connection.send)
+        except HandshakeRejected:  # warden refused the socket under the application's feet
+            pass
         finally:
             await connection.finish()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -75,10 +76,19 @@ def read_origin(headers: list[tuple[bytes, bytes]]) -> Origin | None:
     if len(values) > 1:
         raise OriginRejected("more than one Origin header")
     try:
-        return parse_origin(values[0].decode("ascii"))
+        return _parse_header_value(values[0])
     except (UnicodeDecodeError, ValueError) as exc:
         # Covers "null" (sandboxed frames, file:// pages), which no allow-list entry can match.
         raise OriginRejected(f"malformed Origin header: {exc}") from None
+
+
+@lru_cache(maxsize=256)
+def _parse_header_value(value: bytes) -> Origin:
+    """``parse_origin`` of a raw header, remembered: browsers send the same few origins again and again.
+
+    Only successes are kept (a refused value raises every time), and ``Origin`` is immutable.
+    """
+    return parse_origin(value.decode("ascii"))
 
 
 def is_same_origin(origin: Origin, headers: list[tuple[bytes, bytes]]) -> bool:

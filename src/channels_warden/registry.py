@@ -6,7 +6,6 @@ matched here in O(matches), not O(connections): by user, by session key, by toke
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -21,16 +20,50 @@ def user_key(user: object) -> str | None:
     return str(getattr(user, "pk", None))
 
 
+#: One index: key -> the connection, or a set of them once a key has several. Most keys (a JWT's
+#: ``jti``, a session) name one socket, and a set per socket would cost ~200 bytes each.
+Index = dict[str, "Connection | set[Connection]"]
+
+
+def _put(index: Index, key: str, connection: Connection) -> None:
+    held = index.get(key)
+    if held is None:
+        index[key] = connection
+    elif isinstance(held, set):
+        held.add(connection)
+    elif held is not connection:
+        index[key] = {held, connection}
+
+
+def _remove(index: Index, key: str, connection: Connection) -> None:
+    held = index.get(key)
+    if held is connection:
+        del index[key]
+    elif isinstance(held, set):
+        held.discard(connection)
+        if len(held) == 1:
+            index[key] = next(iter(held))
+        elif not held:
+            del index[key]
+
+
+def _members(index: Index, key: str) -> set[Connection]:
+    held = index.get(key)
+    if held is None:
+        return set()
+    return set(held) if isinstance(held, set) else {held}
+
+
 class ConnectionRegistry:
     """Live, authenticated connections of this process."""
 
     def __init__(self) -> None:
-        self._by_user: defaultdict[str, set[Connection]] = defaultdict(set)
-        self._by_session: defaultdict[str, set[Connection]] = defaultdict(set)
-        self._by_token: defaultdict[str, set[Connection]] = defaultdict(set)
+        self._by_user: Index = {}
+        self._by_session: Index = {}
+        self._by_token: Index = {}
         self._by_id: dict[str, Connection] = {}
 
-    def _indexes(self, connection: Connection) -> Iterator[tuple[defaultdict[str, set[Connection]], str]]:
+    def _indexes(self, connection: Connection) -> Iterator[tuple[Index, str]]:
         auth = connection.auth
         if auth is None:
             return
@@ -45,16 +78,12 @@ class ConnectionRegistry:
     def add(self, connection: Connection) -> None:
         self._by_id[connection.id] = connection
         for index, key in self._indexes(connection):
-            index[key].add(connection)
+            _put(index, key, connection)
 
     def discard(self, connection: Connection) -> None:
         self._by_id.pop(connection.id, None)
         for index, key in self._indexes(connection):
-            bucket = index.get(key)
-            if bucket is not None:
-                bucket.discard(connection)
-                if not bucket:
-                    del index[key]
+            _remove(index, key, connection)
 
     def matching(
         self,
@@ -71,7 +100,7 @@ class ConnectionRegistry:
             found_one = self._by_id.get(connection_id)
             return [found_one] if found_one is not None else []
         buckets = [
-            index.get(key, set())
+            _members(index, key)
             for index, key in (
                 (self._by_user, user),
                 (self._by_session, session_key),
@@ -92,7 +121,7 @@ class ConnectionRegistry:
 
     def rekey_session(self, old: str, new: str) -> None:
         """Move connections opened with session ``old`` to ``new`` (Django cycled the key)."""
-        for connection in list(self._by_session.get(old, ())):
+        for connection in _members(self._by_session, old):
             self.discard(connection)
             connection.rekey_session(new)
             self.add(connection)

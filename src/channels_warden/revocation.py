@@ -18,8 +18,10 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from .codes import CloseCode
+from .exceptions import Rejection
 from .identity_cache import identity_cache
 from .registry import registry
+from .rejection import close_messages
 
 logger = logging.getLogger("channels_warden.revocation")
 
@@ -97,9 +99,13 @@ async def close_matching(message: dict[str, Any]) -> int:
     identity_cache.purge(
         user=message.get("user"), token_id=message.get("token_id"), authenticator=message.get("authenticator")
     )
+    if not matches:
+        return 0
     code = CloseCode(message.get("code", CloseCode.REVOKED))
     reason = str(message.get("reason") or code.reason)
-    await asyncio.gather(*(connection.revoke(code, reason) for connection in matches))
+    # One frame text for every socket; a task each, so that one slow client cannot hold up the rest.
+    frames = tuple(close_messages(Rejection(reason=reason, code=code), accepted=True, subprotocol=None))
+    await asyncio.gather(*(connection.revoke(code, reason, frames) for connection in matches))
     return len(matches)
 
 

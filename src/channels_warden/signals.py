@@ -9,14 +9,18 @@
 =======================  =====================================================================
 
 ``detail`` says which check failed; it never contains the credential.
+
+The sender is always :class:`~channels_warden.connection.Connection`. The signals cache their
+receivers per sender (``use_caching``), so a handshake asks "does anyone listen?" with a dictionary
+lookup and sends nothing when nobody does.
 """
 
 from __future__ import annotations
 
 from django.dispatch import Signal
 
-connection_admitted = Signal()
-connection_rejected = Signal()
-connection_refreshed = Signal()
-connection_revoked = Signal()
-connection_closed = Signal()
+connection_admitted = Signal(use_caching=True)
+connection_rejected = Signal(use_caching=True)
+connection_refreshed = Signal(use_caching=True)
+connection_revoked = Signal(use_caching=True)
+connection_closed = Signal(use_caching=True)

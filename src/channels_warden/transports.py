@@ -185,9 +185,9 @@ class SubprotocolTransport(Transport):
     def protocol(self) -> str:
         if self._protocol is not None:
             return self._protocol
-        from .conf import warden_settings
+        from . import conf  # conf builds transports: imported here, not at the top
 
-        return str(warden_settings.SUBPROTOCOL)
+        return str(conf.warden_settings.SUBPROTOCOL)
 
     def _is_credential(self, entry: str) -> bool:
         scheme, dot, _ = entry.partition(".")
@@ -195,6 +195,8 @@ class SubprotocolTransport(Transport):
 
     def find(self, scope: Scope, *, max_bytes: int) -> Credential | None:
         offered = _subprotocols(scope)
+        if not offered:
+            return None
         protocol = self.protocol
         markers = offered.count(protocol)
         entries = [entry for entry in offered if self._is_credential(entry)]
@@ -215,15 +217,18 @@ class SubprotocolTransport(Transport):
         return Credential(scheme.lower(), secret, self.name)
 
     def redact(self, scope: Scope) -> None:
-        protocol = self.protocol
         offered = list(scope.get("subprotocols") or ())
+        if not offered:
+            return
+        protocol = self.protocol
         kept = [entry for entry in offered if entry != protocol and not self._is_credential(entry)]
         if kept != offered:
             scope["subprotocols"] = kept
             scope["headers"] = without_header(scope, b"sec-websocket-protocol")
 
     def accept_subprotocol(self, scope: Scope) -> str | None:
-        return self.protocol if self.protocol in (scope.get("subprotocols") or ()) else None
+        protocol = self.protocol
+        return protocol if protocol in (scope.get("subprotocols") or ()) else None
 
 
 class RawJWTSubprotocolTransport(Transport):

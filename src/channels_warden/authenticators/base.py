@@ -55,6 +55,9 @@ class BaseAuthenticator:
     #: Whether a verified result may be reused by the identity cache until revoked or expired.
     #: Only for credentials that do not change when used (not sessions, knox tokens or tickets).
     cacheable: ClassVar[bool] = False
+    #: Whether ``authenticate`` takes ``user_cache=`` (the ``IDENTITY_CACHE`` config, or ``None``)
+    #: to reuse the users it loads, while still checking the credential itself every time.
+    caches_users: ClassVar[bool] = False
 
     def __init__(self, schemes: Iterable[str] | None = None) -> None:
         self.schemes = frozenset(s.lower() for s in (self.default_schemes if schemes is None else schemes))

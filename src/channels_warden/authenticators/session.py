@@ -15,6 +15,7 @@ from .._types import Scope
 from ..credentials import Credential
 from ..exceptions import AuthenticationFailed, PermissionDenied
 from ..identity import CredentialInfo
+from ..identity_cache import CacheConfig, identity_cache
 from .base import AuthResult, BaseAuthenticator
 
 
@@ -64,20 +65,28 @@ class SessionAuthenticator(BaseAuthenticator):
 
     Honours the session auth hash (a password change ends every other session, as in Django),
     ``AUTHENTICATION_BACKENDS`` and ``SECRET_KEY_FALLBACKS``. Session and user are read in one thread
-    hop (two queries with the database backend). A session without a user is anonymous (``None``);
-    a session key that matches no session, or a user whose hash no longer matches, is a rejection.
+    hop (two queries with the database backend; one when ``IDENTITY_CACHE`` is on and the user is
+    cached: see :mod:`~channels_warden.identity_cache`). A session without a user is anonymous
+    (``None``); a session key that matches no session, or a user whose hash no longer matches, is a
+    rejection.
     """
 
     name = "session"
     default_schemes = ("session",)
+    #: The session itself is never cached, the user it names may be (``user_cache``).
+    caches_users = True
 
-    async def authenticate(self, credential: Credential, scope: Scope) -> AuthResult | None:
+    async def authenticate(
+        self, credential: Credential, scope: Scope, user_cache: CacheConfig | None = None
+    ) -> AuthResult | None:
         result: AuthResult | None = await database_sync_to_async(self.authenticate_sync)(
-            credential.secret, scope.get("session")
+            credential.secret, scope.get("session"), user_cache
         )
         return result
 
-    def authenticate_sync(self, session_key: str, session: Any = None) -> AuthResult | None:
+    def authenticate_sync(
+        self, session_key: str, session: Any = None, user_cache: CacheConfig | None = None
+    ) -> AuthResult | None:
         """The blocking part; runs in a worker thread."""
         from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, load_backend
 
@@ -92,13 +101,18 @@ class SessionAuthenticator(BaseAuthenticator):
         backend_path = data.get(BACKEND_SESSION_KEY)
         if not isinstance(backend_path, str) or backend_path not in settings.AUTHENTICATION_BACKENDS:
             raise AuthenticationFailed("session names an authentication backend that is not configured")
-        user = load_backend(backend_path).get_user(user_id)
+        user = None if user_cache is None else identity_cache.get_user(backend_path, user_id)
         if user is None:
-            if _is_inactive_user(user_id):
+            generation = identity_cache.generation
+            user = load_backend(backend_path).get_user(user_id)
+            if user is None:
+                if _is_inactive_user(user_id):
+                    raise PermissionDenied("session user is inactive")
+                raise AuthenticationFailed("session user is deleted or refused by its backend")
+            if not getattr(user, "is_active", True):
                 raise PermissionDenied("session user is inactive")
-            raise AuthenticationFailed("session user is deleted or refused by its backend")
-        if not getattr(user, "is_active", True):
-            raise PermissionDenied("session user is inactive")
+            if user_cache is not None:
+                identity_cache.put_user(backend_path, user, config=user_cache, generation=generation)
         if hasattr(user, "get_session_auth_hash"):
             session_hash = data.get(HASH_SESSION_KEY) or ""
             hashes = [user.get_session_auth_hash(), *user.get_session_auth_fallback_hash()]

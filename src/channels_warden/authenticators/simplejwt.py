@@ -10,6 +10,7 @@ only a string or an integer that the user model's primary key parses exactly, so
 from __future__ import annotations
 
 from collections.abc import Iterable
+from types import MappingProxyType
 from typing import Any, Literal
 
 from channels.db import database_sync_to_async
@@ -91,6 +92,9 @@ class SimpleJWTAuthenticator(BaseAuthenticator):
             raise AuthenticationFailed("JWT has no user id claim")
         user_id = checked_user_id(token.payload[api_settings.USER_ID_CLAIM], api_settings.USER_ID_FIELD)
         if self.mode == "stateless":
+            # The user keeps the token for its claims; the encoded string is not needed again, and a
+            # scope that holds no credential cannot leak one (str(token) re-encodes the payload).
+            token.token = None
             user = api_settings.TOKEN_USER_CLASS(token)
         else:
             user = await database_sync_to_async(self.load_user)(user_id, token)
@@ -98,7 +102,7 @@ class SimpleJWTAuthenticator(BaseAuthenticator):
         exp = token.payload.get("exp")
         return user, CredentialInfo(
             expires_at=float(exp) if isinstance(exp, int | float) else None,
-            claims=token.payload,
+            claims=MappingProxyType(token.payload),  # read-only, without a copy per socket
             token_id=None if jti is None else f"jwt:{jti}",
         )
 

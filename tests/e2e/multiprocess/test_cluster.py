@@ -222,3 +222,25 @@ async def test_revoked_token_is_refused_on_the_next_handshake_on_every_process(
     ]
     assert end.code == 4499
     assert [(outcome.whoami, outcome.close_code) for outcome in outcomes] == [(None, 4401), (None, 4401)]
+
+
+async def test_deactivated_users_cached_session_is_refused_on_the_next_handshake_everywhere(
+    cluster: Cluster, sockets: Sockets, make_user: Any
+) -> None:
+    """With the session's user cached on both processes, deactivating the user purges it everywhere."""
+    user = await create_user(make_user)
+    key = await login(cluster.a)
+    cookie = [("Cookie", f"sessionid={key}")]
+    for server in (cluster.a, cluster.b):  # warm both processes' user caches
+        assert (await WsClient(server).handshake("/cached/ws/echo/", headers=cookie)).whoami is not None
+    socket = await sockets.open(cluster.b, "/cached/ws/echo/", headers=cookie)
+    watcher = watch(socket)
+    reply = await post(cluster.a, f"/test/users/{user.username}/deactivate/")
+    assert reply.status == 200, reply.body
+    end = await watcher  # B has applied the revocation (its cache purge comes first)
+    outcomes = [
+        await WsClient(server).handshake("/cached/ws/echo/", headers=cookie)
+        for server in (cluster.b, cluster.a)
+    ]
+    assert end.code == 4499
+    assert [(outcome.whoami, outcome.close_code) for outcome in outcomes] == [(None, 4403), (None, 4403)]
