@@ -27,6 +27,7 @@ class Config:
         credential: what the client sends (see :mod:`bench.credentials`).
         cache: ``cold`` (a token the process never saw; ``IDENTITY_CACHE`` off), ``warm`` (a token
             this process already verified; ``IDENTITY_CACHE`` on), ``None`` where no cache applies.
+            For sessions, warm means the session's *user* is cached: the session row is read anyway.
         package: the PyPI distribution a peer comes from (``None`` for Channels and warden).
         module: the module that must import for a peer to be measured.
     """
@@ -48,7 +49,8 @@ BASELINE = Config("baseline", "no auth (plain Channels consumer)", "baseline", "
 
 CONFIGS: tuple[Config, ...] = (
     BASELINE,
-    Config("warden_session", "warden: session", "warden", "session"),
+    Config("warden_session", "warden: session", "warden", "session", "cold"),
+    Config("warden_session_warm", "warden: session", "warden", "session", "warm"),
     Config("warden_drf_cold", "warden: DRF token", "warden", "drf", "cold"),
     Config("warden_drf_warm", "warden: DRF token", "warden", "drf", "warm"),
     Config("warden_jwt_db_cold", "warden: SimpleJWT database", "warden", "jwt_db", "cold"),

@@ -118,13 +118,15 @@ class Pools:
             users = range(WARM_TOKENS)
             if credential == "drf":
                 self.warm[credential] = [self.seeded.drf_keys[index] for index in users]
+            elif credential == "session":  # sessions of users 0..WARM_TOKENS-1: their users get cached
+                self.warm[credential] = self.seeded.session_keys[:WARM_TOKENS]
             else:
                 self.warm[credential] = [jwt_for(self.seeded.user_ids[index]) for index in users]
         return self.warm[credential]
 
     def secret(self, credential: str, cache: str | None) -> str:
         """One credential of kind ``credential``: fresh unless ``cache`` is ``warm``."""
-        if credential == "session":
+        if credential == "session" and cache != "warm":
             return next(self._sessions)
         if cache == "warm":
             raise ValueError("warm secrets come from warm_secrets()")

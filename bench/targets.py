@@ -123,16 +123,21 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
             1,
         ),
     ]
-    session, stack = _ratio(results, "warden_session"), _ratio(results, "peer_auth_stack")
-    session_goal = "session ≥ 1.5× the rate of Channels' AuthMiddlewareStack (database sessions)"
-    if isinstance(session, Broken) or isinstance(stack, Broken):
-        targets.append(_target("session_vs_auth_stack", session_goal, str(session), False))
-    elif session is None or stack is None:
-        targets.append(
-            _target("session_vs_auth_stack", session_goal, None, None, "AuthMiddlewareStack not measured")
+    stack = _ratio(results, "peer_auth_stack")
+    for name, ident, cache in (
+        ("warden_session", "session_vs_auth_stack", "cold"),
+        ("warden_session_warm", "session_vs_auth_stack_warm", "warm: user cached, session row read"),
+    ):
+        session = _ratio(results, name)
+        session_goal = (
+            f"session ≥ 1.5× the rate of Channels' AuthMiddlewareStack (database sessions), {cache}"
         )
-    else:
-        targets.append(_at_least("session_vs_auth_stack", session_goal, session / stack, 1.5))
+        if isinstance(session, Broken) or isinstance(stack, Broken):
+            targets.append(_target(ident, session_goal, str(session), False))
+        elif session is None or stack is None:
+            targets.append(_target(ident, session_goal, None, None, "not measured"))
+        else:
+            targets.append(_at_least(ident, session_goal, session / stack, 1.5))
     targets.append(_memory(results))
     targets.append(_revocation(results, "one_process", 50))
     targets.append(_revocation(results, "two_processes", 200))

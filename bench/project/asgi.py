@@ -57,6 +57,10 @@ def build(config: Config) -> Any:
             return consumer
         case "warden_session":
             return WardenMiddlewareStack(consumer, settings={"AUTHENTICATORS": _SESSION})
+        case "warden_session_warm":
+            return WardenMiddlewareStack(
+                consumer, settings={"AUTHENTICATORS": _SESSION, "IDENTITY_CACHE": _CACHE}
+            )
         case "warden_drf_cold" | "warden_drf_warm":
             return _warden(_DRF, cache=warm)
         case "warden_jwt_db_cold" | "warden_jwt_db_warm":
