@@ -80,7 +80,7 @@ def test_echo_memory_revocation_and_expiry_are_reported(smoke_run: dict[str, Any
     assert set(memory) == {"baseline", "warden_jwt_stateless_cold"}
     assert all(positive(data["idle_rss_bytes"]) for data in memory.values())
     revocation = smoke_run["revocation"]
-    for where in ("one_process", "two_processes"):
+    for where in ("one_process", "two_processes", "one_process_memory_layer"):
         for size in ("1", "10"):
             assert positive(revocation[where][size]["p99_ms"])
             assert revocation[where][size]["close_codes"] == [4499]
