@@ -159,6 +159,16 @@ def test_header_redact_removes_every_authorization_header() -> None:
     assert scope["headers"] == [(b"host", b"testserver"), (b"x-trace", b"1")]
 
 
+def test_header_redact_removes_basic_credentials_too_and_copies_only_when_needed() -> None:
+    """Any Authorization header goes, even one warden did not judge; without one, nothing is copied."""
+    basic = ws_scope([(b"authorization", b"Basic YWxpY2U6c2VjcmV0")])
+    AuthorizationHeaderTransport().redact(basic)
+    plain = ws_scope([(b"x-trace", b"1")])
+    headers = plain["headers"]
+    AuthorizationHeaderTransport().redact(plain)
+    assert (basic["headers"], plain["headers"] is headers) == ([(b"host", b"testserver")], True)
+
+
 def test_header_is_not_ambient() -> None:
     """Browsers never attach an Authorization header by themselves."""
     scope = ws_scope([(b"authorization", b"Bearer abc")])

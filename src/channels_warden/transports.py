@@ -85,7 +85,10 @@ class AuthorizationHeaderTransport(Transport):
         return Credential(scheme, secret, self.name)
 
     def redact(self, scope: Scope) -> None:
-        scope["headers"] = without_header(scope, b"authorization")
+        # Also when the header held no credential of ours (``Basic ...``): the application never
+        # sees an Authorization header. Without one, the server's header list is shared, not copied.
+        if any(key == b"authorization" for key, _ in scope.get("headers", ())):
+            scope["headers"] = without_header(scope, b"authorization")
 
 
 def _cookie_header(scope: Scope) -> str | None:
