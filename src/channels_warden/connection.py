@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from channels.exceptions import StopConsumer
+from django.dispatch import Signal
 
 from . import metrics
 from ._types import Message, Receive, Scope, Send
@@ -188,14 +189,13 @@ class Connection:
             except Exception:  # the refusal stands; only the count is lost
                 logger.exception("could not count a failed handshake")
         metrics.count_rejected(int(rejection.code), rejection.reason)
-        if connection_rejected.has_listeners(Connection):
-            await connection_rejected.asend(
-                sender=Connection,
-                scope=self.scope,
-                code=int(rejection.code),
-                reason=rejection.reason,
-                detail=rejection.detail,
-            )
+        await _notify(
+            connection_rejected,
+            scope=self.scope,
+            code=int(rejection.code),
+            reason=rejection.reason,
+            detail=rejection.detail,
+        )
 
     async def close_live(self, rejection: Rejection) -> None:
         """Close an open socket with warden's frame and code (expiry, revocation, failed refresh)."""
@@ -207,10 +207,7 @@ class Connection:
         self.closed = True
         if self._retire():
             metrics.count_closed(int(rejection.code))
-            if connection_closed.has_listeners(Connection):
-                await connection_closed.asend(
-                    sender=Connection, scope=self.scope, auth=self.auth, code=int(rejection.code)
-                )
+            await _notify(connection_closed, scope=self.scope, auth=self.auth, code=int(rejection.code))
         try:
             for message in close_messages(rejection, accepted=True, subprotocol=None):
                 await self._send(message)
@@ -237,14 +234,10 @@ class Connection:
         except Exception as exc:  # noqa: BLE001  (the client may be gone already; closed either way)
             logger.debug("revoking %s: %r", self.scope.get("path"), exc)
         metrics.count_revoked(reason)
-        if connection_revoked.has_listeners(Connection):
-            await connection_revoked.asend(sender=Connection, scope=self.scope, auth=self.auth, reason=reason)
+        await _notify(connection_revoked, scope=self.scope, auth=self.auth, reason=reason)
         if was_live:
             metrics.count_closed(int(code))
-            if connection_closed.has_listeners(Connection):
-                await connection_closed.asend(
-                    sender=Connection, scope=self.scope, auth=self.auth, code=int(code)
-                )
+            await _notify(connection_closed, scope=self.scope, auth=self.auth, code=int(code))
 
     # Policy -----------------------------------------------------------------------------------
 
@@ -474,8 +467,7 @@ class Connection:
         self._schedule_expiry()
         await self._send({"type": "websocket.send", "text": dumps(self._status_frame("warden.refreshed"))})
         metrics.count_refreshed(self.auth)
-        if connection_refreshed.has_listeners(Connection):
-            await connection_refreshed.asend(sender=Connection, scope=self.scope, auth=self.auth)
+        await _notify(connection_refreshed, scope=self.scope, auth=self.auth)
 
     # The application's receive and send ---------------------------------------------------------
 
@@ -526,6 +518,12 @@ class Connection:
             self.closed = True
             self.retire(code=int(message.get("code", 1000)))
         await self._send(message)
+
+
+async def _notify(signal: Signal, **kwargs: Any) -> None:
+    """Send one of warden's signals, or nothing at all when no receiver listens (the common case)."""
+    if signal.has_listeners(Connection):
+        await signal.asend(sender=Connection, **kwargs)
 
 
 def _replace_auth(auth: AuthInfo, **changes: Any) -> AuthInfo:
