@@ -92,6 +92,14 @@ def _digest(credential: Credential) -> str:
     return hashlib.sha256(f"{credential.scheme}\0{credential.secret}".encode()).hexdigest()
 
 
+def _store(entries: OrderedDict[Any, Any], key: Any, value: Any, max_entries: int) -> None:
+    """Put ``value`` as the newest entry, dropping the oldest beyond ``max_entries``."""
+    entries[key] = value
+    entries.move_to_end(key)
+    while len(entries) > max_entries:
+        entries.popitem(last=False)
+
+
 class IdentityCache:
     """Verified credentials of this process, with indexes for purging by user and token id."""
 
@@ -133,11 +141,8 @@ class IdentityCache:
         expires = time.time() + config.ttl
         if info.expires_at is not None:
             expires = min(expires, info.expires_at)
-        key = _digest(credential)
-        self._entries[key] = _Entry(_own_copy(user), info, authenticator, user_key(user), expires)
-        self._entries.move_to_end(key)
-        while len(self._entries) > config.max_entries:
-            self._entries.popitem(last=False)
+        entry = _Entry(_own_copy(user), info, authenticator, user_key(user), expires)
+        _store(self._entries, _digest(credential), entry, config.max_entries)
 
     def get_user(self, backend: str, user_id: Any) -> Any:
         """A copy of the cached user ``user_id`` of authentication backend ``backend``, or ``None``."""
@@ -157,10 +162,7 @@ class IdentityCache:
         with self._users_lock:
             if generation != self.generation:
                 return
-            self._users[key] = (_own_copy(user), time.time() + config.ttl)
-            self._users.move_to_end(key)
-            while len(self._users) > config.max_entries:
-                self._users.popitem(last=False)
+            _store(self._users, key, (_own_copy(user), time.time() + config.ttl), config.max_entries)
 
     def purge(
         self, *, user: str | None = None, token_id: str | None = None, authenticator: str | None = None
