@@ -604,6 +604,17 @@ async def test_first_message_not_recognised_is_refused() -> None:
 # -- signals -------------------------------------------------------------------------------------------
 
 
+async def refreshed_then_revoked() -> WardenCommunicator:
+    """A socket admitted, refreshed in-band, then closed by a logout revocation (frames read)."""
+    communicator = await open_socket(live_app(RecordingApp()))
+    await communicator.send_to(text_data='{"type": "warden.refresh", "token": "alice-2"}')
+    await communicator.receive_from()
+    await asyncio.wait_for(listener.joined.wait(), timeout=5)
+    await disconnect(user=ALICE, reason="logout")
+    await closing(communicator)
+    return communicator
+
+
 async def test_lifecycle_signals_are_sent() -> None:
     """admitted, refreshed, revoked and closed are sent for a live socket, with its identity."""
     received: list[tuple[str, Any]] = []
@@ -626,12 +637,7 @@ async def test_lifecycle_signals_are_sent() -> None:
     for signal, function in receivers.items():
         signal.connect(function, weak=False)
     try:
-        communicator = await open_socket(live_app(RecordingApp()))
-        await communicator.send_to(text_data='{"type": "warden.refresh", "token": "alice-2"}')
-        await communicator.receive_from()
-        await asyncio.wait_for(listener.joined.wait(), timeout=5)
-        await disconnect(user=ALICE, reason="logout")
-        await closing(communicator)
+        communicator = await refreshed_then_revoked()
         # Revocation signals follow the close frames (so that no socket waits for receivers).
         for _ in range(100):
             if ("revoked", "logout") in received and ("closed", 4499) in received:
@@ -676,37 +682,31 @@ def counter(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(f"warden_{name}_total", labels) or 0.0
 
 
+def lifecycle_counters() -> dict[str, float]:
+    """The counters one admitted, refreshed, revoked socket and one refused handshake move."""
+    return {
+        "admitted": counter("connections_admitted", authenticator="key"),
+        "refreshed": counter("connections_refreshed", authenticator="key"),
+        "revoked": counter("connections_revoked", reason="logout"),
+        "closed": counter("connections_closed", code="4499"),
+        "rejected": counter("handshakes_rejected", code="4401", reason="unauthenticated"),
+    }
+
+
 async def test_counters_follow_a_socket_through_its_life() -> None:
     """Admitted, refreshed, revoked, closed and rejected are counted without any signal receiver."""
     assert not any(
         signal.has_listeners(Connection)
         for signal in (connection_admitted, connection_refreshed, connection_revoked, connection_closed)
     )
-    before = {
-        "admitted": counter("connections_admitted", authenticator="key"),
-        "refreshed": counter("connections_refreshed", authenticator="key"),
-        "revoked": counter("connections_revoked", reason="logout"),
-        "closed": counter("connections_closed", code="4499"),
-        "rejected": counter("handshakes_rejected", code="4401", reason="unauthenticated"),
-    }
-    communicator = await open_socket(live_app(RecordingApp()))
-    await communicator.send_to(text_data='{"type": "warden.refresh", "token": "alice-2"}')
-    await communicator.receive_from()
-    await asyncio.wait_for(listener.joined.wait(), timeout=5)
-    await disconnect(user=ALICE, reason="logout")
-    await closing(communicator)
+    before = lifecycle_counters()
+    communicator = await refreshed_then_revoked()
     await communicator.disconnect()
     refused = WardenCommunicator(
         live_app(RecordingApp()), "/ws/", headers=[(b"authorization", b"Bearer nope")]
     )
     await handshake(refused)
-    after = {
-        "admitted": counter("connections_admitted", authenticator="key"),
-        "refreshed": counter("connections_refreshed", authenticator="key"),
-        "revoked": counter("connections_revoked", reason="logout"),
-        "closed": counter("connections_closed", code="4499"),
-        "rejected": counter("handshakes_rejected", code="4401", reason="unauthenticated"),
-    }
+    after = lifecycle_counters()
     assert {name: after[name] - before[name] for name in before} == dict.fromkeys(before, 1.0)
 
 

@@ -202,6 +202,25 @@ async def test_one_ticket_raced_on_both_processes_admits_exactly_one(
     assert winners == [[0, 4401]] * 5
 
 
+async def refused_everywhere_after(
+    cluster: Cluster, sockets: Sockets, headers: list[tuple[str, str]], action: str
+) -> tuple[int | None, list[tuple[Any, int | None]]]:
+    """Warm both processes' caches with ``headers``, do ``action`` on A's test view, and return
+    the close code of a socket that was open on B and the next handshake on B and on A."""
+    for server in (cluster.a, cluster.b):  # warm both caches
+        assert (await WsClient(server).handshake("/cached/ws/echo/", headers=headers)).whoami is not None
+    socket = await sockets.open(cluster.b, "/cached/ws/echo/", headers=headers)
+    watcher = watch(socket)
+    reply = await post(cluster.a, action)
+    assert reply.status == 200, reply.body
+    end = await watcher  # B has applied the revocation (its cache purge comes first)
+    outcomes = [
+        await WsClient(server).handshake("/cached/ws/echo/", headers=headers)
+        for server in (cluster.b, cluster.a)
+    ]
+    return end.code, [(outcome.whoami, outcome.close_code) for outcome in outcomes]
+
+
 async def test_revoked_token_is_refused_on_the_next_handshake_on_every_process(
     cluster: Cluster, sockets: Sockets, make_user: Any
 ) -> None:
@@ -209,19 +228,11 @@ async def test_revoked_token_is_refused_on_the_next_handshake_on_every_process(
     user = await create_user(make_user)
     key = await mint(user, "drf")
     header = [("Authorization", f"Token {key}")]
-    for server in (cluster.a, cluster.b):  # warm both caches
-        assert (await WsClient(server).handshake("/cached/ws/echo/", headers=header)).whoami is not None
-    socket = await sockets.open(cluster.b, "/cached/ws/echo/", headers=header)
-    watcher = watch(socket)
-    reply = await post(cluster.a, f"/test/users/{user.username}/delete-tokens/")
-    assert reply.status == 200, reply.body
-    end = await watcher  # B has applied the revocation (its cache purge comes first)
-    outcomes = [
-        await WsClient(server).handshake("/cached/ws/echo/", headers=header)
-        for server in (cluster.b, cluster.a)
-    ]
-    assert end.code == 4499
-    assert [(outcome.whoami, outcome.close_code) for outcome in outcomes] == [(None, 4401), (None, 4401)]
+    code, outcomes = await refused_everywhere_after(
+        cluster, sockets, header, f"/test/users/{user.username}/delete-tokens/"
+    )
+    assert code == 4499
+    assert outcomes == [(None, 4401), (None, 4401)]
 
 
 async def test_deactivated_users_cached_session_is_refused_on_the_next_handshake_everywhere(
@@ -231,16 +242,8 @@ async def test_deactivated_users_cached_session_is_refused_on_the_next_handshake
     user = await create_user(make_user)
     key = await login(cluster.a)
     cookie = [("Cookie", f"sessionid={key}")]
-    for server in (cluster.a, cluster.b):  # warm both processes' user caches
-        assert (await WsClient(server).handshake("/cached/ws/echo/", headers=cookie)).whoami is not None
-    socket = await sockets.open(cluster.b, "/cached/ws/echo/", headers=cookie)
-    watcher = watch(socket)
-    reply = await post(cluster.a, f"/test/users/{user.username}/deactivate/")
-    assert reply.status == 200, reply.body
-    end = await watcher  # B has applied the revocation (its cache purge comes first)
-    outcomes = [
-        await WsClient(server).handshake("/cached/ws/echo/", headers=cookie)
-        for server in (cluster.b, cluster.a)
-    ]
-    assert end.code == 4499
-    assert [(outcome.whoami, outcome.close_code) for outcome in outcomes] == [(None, 4403), (None, 4403)]
+    code, outcomes = await refused_everywhere_after(
+        cluster, sockets, cookie, f"/test/users/{user.username}/deactivate/"
+    )
+    assert code == 4499
+    assert outcomes == [(None, 4403), (None, 4403)]
