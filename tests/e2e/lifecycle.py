@@ -73,6 +73,59 @@ class Reply:
     received_at: float
 
 
+@dataclass
+class Exchange:
+    """One raw HTTP exchange with a test server: what both HTTP helpers of the e2e suites build on."""
+
+    status: int
+    raw: bytes
+    cookies: dict[str, str]
+    headers: dict[str, str]
+    sent_at: float
+    received_at: float
+
+    def json_or(self, fallback: Any) -> Any:
+        """The body as JSON, or ``fallback`` when it is not JSON."""
+        try:
+            return json.loads(self.raw)
+        except ValueError:
+            return fallback
+
+
+def exchange(
+    port: int,
+    method: str,
+    path: str,
+    body: str | None,
+    headers: dict[str, str],
+    cookies: dict[str, str] | None,
+) -> Exchange:
+    """Send one request to 127.0.0.1:``port`` and read the whole response, cookies parsed."""
+    all_headers = dict(headers)
+    if cookies:
+        all_headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
+    try:
+        sent_at = time.time()
+        connection.request(method, path, body=body, headers=all_headers)
+        response = connection.getresponse()
+        raw = response.read()
+        received_at = time.time()
+        jar: SimpleCookie = SimpleCookie()
+        for header in response.headers.get_all("Set-Cookie") or ():
+            jar.load(header)
+        return Exchange(
+            response.status,
+            raw,
+            {name: morsel.value for name, morsel in jar.items()},
+            {name.lower(): value for name, value in response.getheaders()},
+            sent_at,
+            received_at,
+        )
+    finally:
+        connection.close()
+
+
 def _request(
     server: Served,
     path: str,
@@ -81,25 +134,8 @@ def _request(
     headers: dict[str, str] | None,
 ) -> Reply:
     all_headers = {"Content-Type": "application/json", **(headers or {})}
-    if cookies:
-        all_headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=TIMEOUT)
-    try:
-        sent_at = time.time()
-        connection.request("POST", path, body=json.dumps(payload or {}), headers=all_headers)
-        response = connection.getresponse()
-        raw = response.read()
-        received_at = time.time()
-        jar: SimpleCookie = SimpleCookie()
-        for header in response.headers.get_all("Set-Cookie") or ():
-            jar.load(header)
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            body = None
-        return Reply(response.status, body, {k: m.value for k, m in jar.items()}, sent_at, received_at)
-    finally:
-        connection.close()
+    got = exchange(server.port, "POST", path, json.dumps(payload or {}), all_headers, cookies)
+    return Reply(got.status, got.json_or(None), got.cookies, got.sent_at, got.received_at)
 
 
 async def post(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import http.client
 import json
 import re
 import secrets
@@ -17,7 +16,6 @@ import sqlite3
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -26,7 +24,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from ..conftest import LiveServer
 from ..example_project import PASSWORD
-from ..lifecycle import Closure, closure
+from ..lifecycle import Closure, closure, exchange
 
 TIMEOUT = 5.0
 #: How long a test waits to be sure that a frame does not come.
@@ -166,28 +164,8 @@ def _http(
     elif payload is not None:
         body = json.dumps(payload)
         all_headers.setdefault("Content-Type", "application/json")
-    if cookies:
-        all_headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
-    try:
-        connection.request(method, path, body=body, headers=all_headers)
-        response = connection.getresponse()
-        raw = response.read()
-        jar: SimpleCookie = SimpleCookie()
-        for header in response.headers.get_all("Set-Cookie") or ():
-            jar.load(header)
-        try:
-            decoded = json.loads(raw)
-        except ValueError:
-            decoded = raw.decode(errors="replace")
-        return Reply(
-            response.status,
-            decoded,
-            {name: morsel.value for name, morsel in jar.items()},
-            {name.lower(): value for name, value in response.getheaders()},
-        )
-    finally:
-        connection.close()
+    got = exchange(port, method, path, body, all_headers, cookies)
+    return Reply(got.status, got.json_or(got.raw.decode(errors="replace")), got.cookies, got.headers)
 
 
 # Servers ---------------------------------------------------------------------------------------
