@@ -1,19 +1,33 @@
 # Two promises (see README): `make demo` runs the demo server, `make test` runs every test.
-# Both build their own virtual environment from nothing but Python 3.11.
+# Both build their own virtual environment from nothing but Python 3.11, and both install exactly the
+# committed lock (requirements/locked.txt, hashes included): a new upstream release changes nothing
+# here until `make lock` is run and committed. `make test-latest` shows what it would change.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-BENCH_STAMP := $(VENV)/.bench-installed
+LOCK := requirements/locked.txt
+OLDEST_LOCK := requirements/oldest.txt
+UV_LOCK := requirements/uv.txt
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# uv never fetches an interpreter of its own: the machine's Python 3.11 is the one to prove.
+export UV_PYTHON_DOWNLOADS := never
+# What every lock is resolved from: the library's extras plus the dependency groups in pyproject.toml.
+LOCK_ARGS := pyproject.toml --universal --python-version 3.11 --generate-hashes --no-emit-index-url \
+	--extra drf --extra simplejwt --extra knox --extra redis --extra prometheus
+COMPILE = $(BIN)/uv pip compile --quiet --custom-compile-command "make lock" $(LOCK_ARGS)
 
-.PHONY: demo test lint typecheck pytest clean bench bench-quick
+.PHONY: demo test lint typecheck pytest clean bench bench-quick lock test-oldest test-latest
 
-$(STAMP): pyproject.toml
+# uv comes first, itself pinned by hash; then it makes the venv match the lock exactly (sync removes
+# whatever the lock does not name) and installs this checkout in editable mode without build isolation
+# (its build backend is in the lock too).
+$(STAMP): $(LOCK) $(UV_LOCK) pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
-	$(BIN)/python -m pip install --quiet -e ".[drf,simplejwt,knox,redis]" --group dev
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(UV_LOCK)
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes $(LOCK)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -33,17 +47,43 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
-# The benchmark (docs/benchmarks.md): peers and matplotlib come from the `bench` dependency group.
+# The benchmark (docs/benchmarks.md): its peers and matplotlib are in the same lock as the tests.
 # It pins itself to core 0 and its servers to core 1 (taskset); run it on a quiet machine.
-$(BENCH_STAMP): $(STAMP) pyproject.toml
-	$(BIN)/python -m pip install --quiet --group bench
-	touch $(BENCH_STAMP)
-
-bench: $(BENCH_STAMP)
+bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
-bench-quick: $(BENCH_STAMP)
+bench-quick: $(STAMP)
 	$(BIN)/python -m bench --quick $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage example/db.sqlite3
+	rm -rf $(VENV) .venv-oldest .venv-latest .pytest_cache .mypy_cache .ruff_cache .coverage example/db.sqlite3
+
+# A deliberate upgrade: re-resolve every lock against today's releases, then review and commit the diff.
+# `make lock LOCK_UPGRADE=` keeps every pin it can and only resolves what pyproject.toml changed.
+LOCK_UPGRADE ?= --upgrade
+lock: $(STAMP)
+	$(COMPILE) $(LOCK_UPGRADE) --group pyproject.toml:dev --group pyproject.toml:bench -o $(LOCK)
+	$(COMPILE) $(LOCK_UPGRADE) --group pyproject.toml:test --constraints requirements/oldest-constraints.txt \
+		-o $(OLDEST_LOCK)
+	$(BIN)/uv pip compile --quiet --custom-compile-command "make lock" $(LOCK_UPGRADE) --generate-hashes \
+		--no-emit-index-url --universal --python-version 3.11 requirements/uv.in -o $(UV_LOCK)
+
+# The lowest versions pyproject.toml admits for Django, channels, DRF, SimpleJWT and knox
+# (requirements/oldest-constraints.txt), proven by the unit and in-process tests.
+test-oldest: $(STAMP)
+	test -x .venv-oldest/bin/python || $(PYTHON) -m venv .venv-oldest
+	$(BIN)/uv pip sync --quiet --python .venv-oldest/bin/python --require-hashes $(OLDEST_LOCK)
+	$(BIN)/uv pip install --quiet --python .venv-oldest/bin/python --no-deps --no-build-isolation -e .
+	.venv-oldest/bin/python -m tools.locks pins requirements/oldest-constraints.txt
+	.venv-oldest/bin/python -m pytest -p no:cacheprovider --no-cov --ignore=tests/e2e --ignore=tests/browser \
+		--ignore=tests/test_bench_smoke.py $(PYTEST_ARGS)
+
+# Drift check: the whole suite against the newest release of everything, and what differs from the lock.
+# Not part of `make test` or CI; run it on purpose before `make lock`.
+test-latest: $(STAMP)
+	$(COMPILE) --upgrade --group pyproject.toml:dev --group pyproject.toml:bench -o .venv-latest.txt
+	$(BIN)/python -m tools.locks diff $(LOCK) .venv-latest.txt
+	test -x .venv-latest/bin/python || $(PYTHON) -m venv .venv-latest
+	$(BIN)/uv pip sync --quiet --python .venv-latest/bin/python --require-hashes .venv-latest.txt
+	$(BIN)/uv pip install --quiet --python .venv-latest/bin/python --no-deps --no-build-isolation -e .
+	.venv-latest/bin/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)

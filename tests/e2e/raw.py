@@ -44,6 +44,28 @@ class RawOutcome:
     close_reason: str | None = None
 
 
+def assert_never_admitted(outcome: RawOutcome, *, codes: tuple[int, ...], secret: bytes = b"") -> None:
+    """The promise for an input a server may refuse itself before warden runs, whatever its version.
+
+    Either the server refused it (no answer at all, or an HTTP status below 500: a 5xx would mean the
+    application crashed) or it reached warden, which refused it with one of ``codes``. The consumer never
+    answered, and ``secret`` is in no part of the answer. Which of the two happened is a server's
+    internal, recorded in docs/testing.md with the versions it was seen in, never asserted here.
+    """
+    assert outcome.whoami is None, f"admitted: {outcome.whoami}"
+    if outcome.status == 101:
+        assert outcome.frame is not None, outcome
+        assert outcome.close_code in codes, outcome
+        assert outcome.frame["code"] == outcome.close_code, outcome
+    else:
+        assert outcome.status is None or 400 <= outcome.status < 500, outcome
+    if secret:
+        answer = b"".join(
+            [outcome.body, str(outcome.headers).encode("latin-1"), str(outcome.frame).encode("latin-1")]
+        )
+        assert secret not in answer
+
+
 def handshake_request(path: bytes, host: bytes, headers: Iterable[bytes]) -> bytes:
     """The bytes of an upgrade request; ``headers`` are complete ``Name: value`` lines."""
     key = base64.b64encode(os.urandom(16))
