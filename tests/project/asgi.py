@@ -64,6 +64,11 @@ PROFILES: dict[str, dict[str, object]] = {
     "firstmsg": {"FIRST_MESSAGE_AUTH": True, "AUTH_TIMEOUT": 2},
 }
 
+if os.environ.get("WARDEN_TEST_SIGNAL_PROBE"):
+    from tests.project import signal_probe
+
+    signal_probe.connect(os.environ["WARDEN_TEST_SIGNAL_PROBE"])
+
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
