@@ -47,7 +47,7 @@ def stalled(server: LiveServer) -> Iterator[list[socket.socket]]:
             sock.close()
 
 
-def open_stalled(server: LiveServer, session_key: str) -> socket.socket:
+def open_stalled(server: LiveServer, session_key: str, prefix: str = "") -> socket.socket:
     """A session socket on the flood route that asks for 8 MiB and then never reads again."""
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: a small window
@@ -55,7 +55,7 @@ def open_stalled(server: LiveServer, session_key: str) -> socket.socket:
     sock.connect(("127.0.0.1", server.port))
     host = f"127.0.0.1:{server.port}".encode()
     headers = [b"Cookie: sessionid=" + session_key.encode(), b"Origin: http://testserver"]
-    sock.sendall(handshake_request(b"/ws/flood/", host, headers))
+    sock.sendall(handshake_request(f"{prefix}/ws/flood/".encode(), host, headers))
     head = b""
     while b"\r\n\r\n" not in head:
         chunk = sock.recv(1)
@@ -132,3 +132,33 @@ async def test_a_revoked_stalled_socket_is_dropped(
     )
     assert (logout.status, ending) == (200, "reset")
     assert read < FLOOD_FRAMES * 65536
+
+
+async def test_evicting_a_stalled_socket_delays_nothing_and_drops_it(
+    server: LiveServer,
+    sockets: Sockets,
+    stalled: list[socket.socket],
+    make_user: Any,
+    report_figure: Any,
+) -> None:
+    """A stalled socket evicted by the connection limit is dropped; Bob's logout still takes < 1 s."""
+    await asyncio.to_thread(make_user, "alice")
+    await asyncio.to_thread(make_user, "bob")
+    alice_key, bob_key = await login(server, "alice"), await login(server, "bob")
+    sock = await asyncio.to_thread(open_stalled, server, alice_key, "/evict")
+    stalled.append(sock)
+    bob = await sockets.session(server, "/ws/echo/", bob_key)
+    await asyncio.sleep(FILL_SECONDS)
+    newer = [await sockets.session(server, "/evict/ws/echo/", alice_key) for _ in range(2)]  # limit 2
+    watcher = watch(bob)
+    reply = await post(server, "/logout/", cookies={"sessionid": bob_key})
+    end = await watcher
+    latency = end.at - reply.sent_at
+    report_figure(
+        f"{server.kind}: after evicting a stalled socket, a logout closed its socket in {1000 * latency:.1f} ms"
+    )
+    assert [await echo(socket) for socket in newer] == ["ping", "ping"]
+    assert (end.code, latency < 1) == (4499, True)
+    await asyncio.sleep(ABORT_WITHIN / 2)
+    ending, _ = await asyncio.to_thread(ends_with_reset, sock, ABORT_WITHIN / 2)
+    assert ending == "reset"
