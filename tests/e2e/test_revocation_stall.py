@@ -155,7 +155,7 @@ async def test_evicting_a_stalled_socket_delays_nothing_and_drops_it(
     end = await watcher
     latency = end.at - reply.sent_at
     report_figure(
-        f"{server.kind}: after evicting a stalled socket, a logout closed its socket in {1000 * latency:.1f} ms"
+        f"{server.kind}: evicted a stalled socket; a logout then closed in {1000 * latency:.1f} ms"
     )
     assert [await echo(socket) for socket in newer] == ["ping", "ping"]
     assert (end.code, latency < 1) == (4499, True)
