@@ -154,9 +154,7 @@ async def test_evicting_a_stalled_socket_delays_nothing_and_drops_it(
     reply = await post(server, "/logout/", cookies={"sessionid": bob_key})
     end = await watcher
     latency = end.at - reply.sent_at
-    report_figure(
-        f"{server.kind}: evicted a stalled socket; a logout then closed in {1000 * latency:.1f} ms"
-    )
+    report_figure(f"{server.kind}: evicted a stalled socket; a logout then closed in {1000 * latency:.1f} ms")
     assert [await echo(socket) for socket in newer] == ["ping", "ping"]
     assert (end.code, latency < 1) == (4499, True)
     await asyncio.sleep(ABORT_WITHIN / 2)
