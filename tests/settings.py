@@ -44,6 +44,17 @@ DATABASES = {
     }
 }
 
+# PostgreSQL on 127.0.0.1:5432 for the tests that need real transactions next to other connections
+# (tests/test_triggers_commit.py); only tests that ask for the "postgres" alias create its database.
+DATABASES["postgres"] = {
+    "ENGINE": "django.db.backends.postgresql",
+    "HOST": os.environ.get("WARDEN_TEST_PGHOST", "127.0.0.1"),
+    "PORT": os.environ.get("WARDEN_TEST_PGPORT", "5432"),
+    "USER": os.environ.get("WARDEN_TEST_PGUSER", "postgres"),
+    "NAME": "postgres",
+    "TEST": {"NAME": f"warden_tests_{os.getpid()}"},
+}
+
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CHANNEL_LAYERS: dict[str, dict[str, Any]] = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only

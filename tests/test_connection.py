@@ -508,8 +508,7 @@ async def test_closed_connection_ignores_close_live_and_revoke() -> None:
     connection = bare_connection(sent)
     connection.closed = True
     await connection.close_live(PermissionDenied("late"))
-    await connection.revoke(CloseCode.REVOKED, "revoked")
-    assert sent == []
+    assert (connection.revoke(CloseCode.REVOKED, "revoked"), sent) == (False, [])
 
 
 async def test_closed_connection_refuses_policy() -> None:
@@ -779,7 +778,9 @@ async def test_revoke_without_prepared_frames_builds_its_own() -> None:
         return {"type": "websocket.connect"}
 
     connection = Connection({"type": "websocket", "path": "/ws/"}, receive, send, WardenSettings())
-    await connection.revoke(CloseCode.REVOKED, "logout")
-    await connection.revoke(CloseCode.REVOKED, "again")  # already closed: nothing more
+    first = connection.revoke(CloseCode.REVOKED, "logout")
+    again = connection.revoke(CloseCode.REVOKED, "again")  # already closed: nothing more
+    assert (first, again) == (True, False)
+    await asyncio.gather(*(connection._tasks or ()))
     assert [message["type"] for message in sent] == ["websocket.send", "websocket.close"]
     assert sent[1] == {"type": "websocket.close", "code": 4499, "reason": "logout"}

@@ -40,10 +40,11 @@ class FakeConnection:
     frames: list[Any] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def revoke(self, code: CloseCode, reason: str, messages: Any = None) -> None:
+    def revoke(self, code: CloseCode, reason: str, messages: Any = None) -> bool:
         self.revoked.append((int(code), reason))
         self.frames.append(messages)
         self.changed.set()
+        return True
 
     def rekey_session(self, session_key: str) -> None:
         self.auth = AuthInfo(user=self.auth.user, session_key=session_key)

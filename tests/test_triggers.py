@@ -15,7 +15,9 @@ from channels_warden import http, triggers
 from channels_warden.authenticators.base import token_digest
 from channels_warden.http import RequestSession
 
-pytestmark = pytest.mark.django_db
+# Transactional: the triggers broadcast on commit, which a test wrapped in a transaction never reaches
+# (tests/test_triggers_commit.py covers the transaction itself).
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture

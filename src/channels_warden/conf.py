@@ -64,6 +64,9 @@ DEFAULTS: dict[str, Any] = {
     "EXPIRY_WARNING": 30,
     # Seconds after which any socket is closed with 4498, whatever its credential (None: no cap).
     "MAX_CONNECTION_AGE": None,
+    # Seconds a closing socket (revoked, evicted, expired) may take to accept its close frames before
+    # warden drops its TCP connection: a client that stops reading must not hold anything up.
+    "CLOSE_TIMEOUT": 2,
     # Seconds a one-time ticket stays redeemable, and the cache alias that stores tickets.
     "TICKET_TTL": 30,
     "TICKET_CACHE": "default",

@@ -20,7 +20,7 @@ import itertools
 import logging
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from channels.exceptions import StopConsumer
@@ -29,10 +29,12 @@ from django.dispatch import Signal
 from . import metrics
 from ._types import Message, Receive, Scope, Send
 from .admission import cached_authenticate
+from .closing import deliver_close
 from .codes import CloseCode
 from .conf import WardenSettings
 from .control import dumps, frame_token, parse_control
 from .credentials import Credential, checked_secret
+from .deferred import resolve_identity
 from .exceptions import (
     AuthenticationFailed,
     AuthTimeout,
@@ -43,6 +45,7 @@ from .exceptions import (
     ServiceUnavailable,
 )
 from .identity import AuthInfo
+from .journal import OVERFLOW, journal
 from .limits import limiter
 from .permissions import BasePermission, check_permissions
 from .registry import registry, user_key
@@ -53,6 +56,8 @@ from .signals import (
     connection_refreshed,
     connection_rejected,
     connection_revoked,
+    signal_auth,
+    signal_scope,
 )
 from .throttle import count_failure
 
@@ -117,6 +122,7 @@ class Connection:
         "accepted",
         "auth",
         "closed",
+        "epoch",
         "id",
         "live",
         "opened_at",
@@ -152,6 +158,8 @@ class Connection:
         self._policy_scope: Scope = scope
         self._permissions: tuple[BasePermission, ...] = ()
         self.id = f"{_PROCESS_ID}-{next(_sequence)}"
+        # Read before any credential is checked: go_live() replays the revocations applied since.
+        self.epoch = journal.epoch
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] | None = None  # made on first use: most sockets need none
 
@@ -189,13 +197,14 @@ class Connection:
             except Exception:  # the refusal stands; only the count is lost
                 logger.exception("could not count a failed handshake")
         metrics.count_rejected(int(rejection.code), rejection.reason)
-        await _notify(
-            connection_rejected,
-            scope=self.scope,
-            code=int(rejection.code),
-            reason=rejection.reason,
-            detail=rejection.detail,
-        )
+        if connection_rejected.has_listeners(Connection):
+            await connection_rejected.asend(
+                sender=Connection,
+                scope=signal_scope(self.scope, self.settings),
+                code=int(rejection.code),
+                reason=rejection.reason,
+                detail=rejection.detail,
+            )
 
     async def close_live(self, rejection: Rejection) -> None:
         """Close an open socket with warden's frame and code (expiry, revocation, failed refresh)."""
@@ -207,37 +216,49 @@ class Connection:
         self.closed = True
         if self._retire():
             metrics.count_closed(int(rejection.code))
-            await _notify(connection_closed, scope=self.scope, auth=self.auth, code=int(rejection.code))
-        try:
-            for message in close_messages(rejection, accepted=True, subprotocol=None):
-                await self._send(message)
-        except Exception as exc:  # noqa: BLE001  (the client may be gone already; closed either way)
-            logger.debug("closing %s: %r", self.scope.get("path"), exc)
+            await self._notify(connection_closed, code=int(rejection.code))
+        await self._deliver_close(close_messages(rejection, accepted=True, subprotocol=None))
 
-    async def revoke(self, code: CloseCode, reason: str, messages: Iterable[Message] | None = None) -> None:
-        """Close this socket because a revocation named it.
+    async def _deliver_close(self, messages: Iterable[Message]) -> bool:
+        """The close frames, within ``CLOSE_TIMEOUT`` seconds; then the connection is dropped."""
+        timeout = float(self.settings.CLOSE_TIMEOUT)
+        return await deliver_close(self._send, messages, timeout, str(self.scope.get("path")))
 
-        The frames go out first and the signals after: a revocation closes many sockets at once,
-        and none of them should wait for the others' signal receivers. The listener logs one line
-        per revocation, so there is none per socket here, and it builds the close messages once
-        for all the sockets it closes (``messages``).
+    def revoke(self, code: CloseCode, reason: str, messages: Iterable[Message] | None = None) -> bool:
+        """Close this socket because a revocation named it; ``False`` if it was closed already.
+
+        Synchronous on purpose: the socket is closed (no frame of the application goes out any
+        more) and out of the registry when this returns, and its close frames and signals go out
+        in a task of their own, bounded by ``CLOSE_TIMEOUT``. So the listener never waits on a
+        client, nor on signal receivers. The listener logs one line per revocation, so there is
+        none per socket here, and it builds the close messages once for all the sockets it closes
+        (``messages``).
         """
         if self.closed:
-            return
+            return False
         self.closed = True
         was_live = self._retire()
         if messages is None:
             messages = close_messages(Rejection(reason=reason, code=code), accepted=True, subprotocol=None)
-        try:
-            for message in messages:
-                await self._send(message)
-        except Exception as exc:  # noqa: BLE001  (the client may be gone already; closed either way)
-            logger.debug("revoking %s: %r", self.scope.get("path"), exc)
         metrics.count_revoked(reason)
-        await _notify(connection_revoked, scope=self.scope, auth=self.auth, reason=reason)
         if was_live:
             metrics.count_closed(int(code))
-            await _notify(connection_closed, scope=self.scope, auth=self.auth, code=int(code))
+        self._spawn(self._after_revoke(tuple(messages), int(code), reason, was_live))
+        return True
+
+    async def _after_revoke(
+        self, messages: tuple[Message, ...], code: int, reason: str, was_live: bool
+    ) -> None:
+        await self._deliver_close(messages)
+        await self._notify(connection_revoked, reason=reason)
+        if was_live:
+            await self._notify(connection_closed, code=code)
+
+    async def _notify(self, signal: Signal, **kwargs: Any) -> None:
+        """Send a signal about this socket, with its scope and auth stripped of every secret."""
+        if signal.has_listeners(Connection):
+            scope = signal_scope(self.scope, self.settings)
+            await signal.asend(sender=Connection, scope=scope, auth=signal_auth(self.auth), **kwargs)
 
     # Policy -----------------------------------------------------------------------------------
 
@@ -297,7 +318,8 @@ class Connection:
         if frame is None or frame.get("type") != "warden.auth":
             raise BadRequest("first frame on a first-message route was not warden.auth")
         self.auth = await self._authenticate_frame(frame, authenticator_name=None)
-        scope["user"], scope["auth"] = self.auth.user, self.auth
+        # The routed application may hold a copy of warden's scope: reach it through the proxies.
+        resolve_identity((self.scope, scope), self.auth.user, self.auth)
         await self._send(
             {"type": "websocket.send", "text": dumps(self._status_frame("warden.authenticated"))}
         )
@@ -351,6 +373,9 @@ class Connection:
         """
         if self.live or self.closed:
             return
+        # Replay what was revoked since the handshake began: the registry could not see this
+        # socket then. No await from here to registry.add, so nothing can slip in between.
+        self.auth, revoked = journal.first_match(self.epoch, self.auth, self.id)
         self.live = True
         self.opened_at = time.time()
         if self.auth is not None and self.auth.is_authenticated:
@@ -358,7 +383,18 @@ class Connection:
         self._schedule_expiry()
         metrics.count_admitted(self.auth)
         if connection_admitted.has_listeners(Connection):
-            self._spawn(connection_admitted.asend(sender=Connection, scope=self.scope, auth=self.auth))
+            self._spawn(self._notify(connection_admitted))
+        if revoked is not None:
+            self._revoke_late(revoked)
+
+    def _revoke_late(self, message: Mapping[str, Any]) -> None:
+        """Close a socket that a revocation named while it was being admitted or refreshed."""
+        if message is OVERFLOW:
+            logger.warning("revocation journal overflowed during a handshake on %s", self.scope.get("path"))
+            self.revoke(CloseCode.INTERNAL, CloseCode.INTERNAL.reason)
+            return
+        code = CloseCode(message.get("code", CloseCode.REVOKED))
+        self.revoke(code, str(message.get("reason") or code.reason))
 
     def retire(self, code: int = 1000) -> bool:
         """The socket is over: forget it and cancel its timers; ``False`` if it was not live.
@@ -370,9 +406,7 @@ class Connection:
             return False
         metrics.count_closed(code)
         if connection_closed.has_listeners(Connection):
-            self._spawn(
-                connection_closed.asend(sender=Connection, scope=self.scope, auth=self.auth, code=code)
-            )
+            self._spawn(self._notify(connection_closed, code=code))
         return True
 
     def _retire(self) -> bool:
@@ -454,6 +488,7 @@ class Connection:
         current = self.auth
         if current is None or not current.is_authenticated:
             raise AuthenticationFailed("warden.refresh on an anonymous socket")
+        epoch = journal.epoch  # as at the handshake: the new credential is checked after this
         fresh = await self._authenticate_frame(frame, authenticator_name=current.authenticator)
         if user_key(fresh.user) != user_key(current.user):
             raise AuthenticationFailed("warden.refresh credential names another user")
@@ -461,13 +496,20 @@ class Connection:
             await check_permissions(self._permissions, self._policy_scope, fresh)
         except AuthenticationFailed as exc:
             raise PermissionDenied(exc.detail) from None
+        if self.closed or not self.live:
+            return  # revoked, expired or gone while the credential was checked: stay out of the registry
+        fresh = _replace_auth(fresh, session_key=fresh.session_key or (self.auth or current).session_key)
+        replayed, revoked = journal.first_match(epoch, fresh, self.id)
+        if revoked is not None:
+            self._revoke_late(revoked)
+            return
         registry.discard(self)
-        self.auth = _replace_auth(fresh, session_key=fresh.session_key or current.session_key)
+        self.auth = replayed
         registry.add(self)
         self._schedule_expiry()
         await self._send({"type": "websocket.send", "text": dumps(self._status_frame("warden.refreshed"))})
         metrics.count_refreshed(self.auth)
-        await _notify(connection_refreshed, scope=self.scope, auth=self.auth)
+        await self._notify(connection_refreshed)
 
     # The application's receive and send ---------------------------------------------------------
 
@@ -518,12 +560,6 @@ class Connection:
             self.closed = True
             self.retire(code=int(message.get("code", 1000)))
         await self._send(message)
-
-
-async def _notify(signal: Signal, **kwargs: Any) -> None:
-    """Send one of warden's signals, or nothing at all when no receiver listens (the common case)."""
-    if signal.has_listeners(Connection):
-        await signal.asend(sender=Connection, **kwargs)
 
 
 def _replace_auth(auth: AuthInfo, **changes: Any) -> AuthInfo:

@@ -10,6 +10,7 @@ from ._types import ASGIApp, Receive, Scope, Send
 from .admission import accept_subprotocol, authenticate_handshake
 from .conf import WardenSettings, warden_settings
 from .connection import SCOPE_KEY, Connection, HandshakeRejected
+from .deferred import DeferredIdentity
 from .exceptions import Rejection, ServiceUnavailable
 from .revocation import listener
 from .throttle import check as check_throttle
@@ -59,6 +60,10 @@ class WardenMiddleware:
             return
         connection.auth = admission.auth
         app_scope = admission.app_scope
+        if self.settings.FIRST_MESSAGE_AUTH and not admission.auth.is_authenticated:
+            # A route without guard() may authenticate after URLRouter copied the scope.
+            app_scope["user"] = DeferredIdentity(app_scope["user"])
+            app_scope["auth"] = DeferredIdentity(app_scope["auth"])
         app_scope[SCOPE_KEY] = connection
         connection.scope = app_scope
         try:

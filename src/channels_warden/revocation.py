@@ -20,6 +20,7 @@ from channels.layers import get_channel_layer
 from .codes import CloseCode
 from .exceptions import Rejection
 from .identity_cache import identity_cache
+from .journal import journal
 from .registry import registry
 from .rejection import close_messages
 
@@ -86,7 +87,15 @@ def revocation_message(
 
 
 async def close_matching(message: dict[str, Any]) -> int:
-    """Close this process's sockets that ``message`` names; return how many."""
+    """Close this process's sockets that ``message`` names; return how many.
+
+    Returns as soon as the sockets are marked closed and out of the registry: their close frames go
+    out in tasks of their own, bounded by ``CLOSE_TIMEOUT`` (see :mod:`.closing`), so what one
+    client does (or fails to do) costs the listener nothing. The journal entry, the purge and the
+    registry match happen with no await in between: a socket that goes live at the same moment
+    either is in the registry here or finds this entry in the journal (see :mod:`.journal`).
+    """
+    journal.record(message)
     matches = registry.matching(
         user=message.get("user"),
         session_key=message.get("session_key"),
@@ -105,8 +114,13 @@ async def close_matching(message: dict[str, Any]) -> int:
     reason = str(message.get("reason") or code.reason)
     # One frame text for every socket; a task each, so that one slow client cannot hold up the rest.
     frames = tuple(close_messages(Rejection(reason=reason, code=code), accepted=True, subprotocol=None))
-    await asyncio.gather(*(connection.revoke(code, reason, frames) for connection in matches))
-    return len(matches)
+    return sum(connection.revoke(code, reason, frames) for connection in matches)
+
+
+def apply_rekey(message: dict[str, Any]) -> None:
+    """Move this process's sockets of a cycled session to its new key (journaled, like revocations)."""
+    journal.record(message)
+    registry.rekey_session(message["old"], message["new"])
 
 
 _warned_no_layer = False
@@ -121,7 +135,7 @@ async def broadcast(message: dict[str, Any], *, alias: str = "default") -> None:
             _warned_no_layer = True
             logger.warning("no channel layer %r: revocations reach this process only", alias)
         if message["type"] == REKEY_TYPE:
-            registry.rekey_session(message["old"], message["new"])
+            apply_rekey(message)
         else:
             await close_matching(message)
         return
@@ -244,7 +258,7 @@ class RevocationListener:
                 rejoin_at = loop.time() + REJOIN_SECONDS
             try:
                 if message.get("type") == REKEY_TYPE:
-                    registry.rekey_session(message["old"], message["new"])
+                    apply_rekey(message)
                 elif message.get("type") == MESSAGE_TYPE:
                     closed = await close_matching(message)
                     if closed:

@@ -16,12 +16,21 @@ SimpleJWT refresh token blacklisted         all the user's SimpleJWT sockets
                                             name the refresh token it came from
 ==========================================  ==================================================
 
+Every broadcast waits for the transaction that made the change to commit
+(``transaction.on_commit``; at once outside a transaction), and is dropped if it rolls back. Each
+process applies it, and purges its identity cache, only when the change is visible to a new
+handshake: a handshake that still read the old row began before the message arrived, and the
+revocation journal (:mod:`.journal`) closes the socket it opens. For the same reason a logout
+deletes the session from the store *before* broadcasting (Django flushes it only after
+``user_logged_out``).
+
 A revocation that cannot be broadcast (channel layer down) is logged as an error and does not fail
 the request that caused it: a logout must still log out.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -29,6 +38,7 @@ from asgiref.sync import async_to_sync
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_out
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from .http import current_request_session
@@ -49,42 +59,51 @@ def broadcast_quietly(message: dict[str, Any]) -> None:
         )
 
 
-def revoke(**criteria: Any) -> None:
-    broadcast_quietly(revocation_message(**criteria))
+def revoke(*, using: str | None = None, **criteria: Any) -> None:
+    """Broadcast a revocation once the current transaction on ``using`` commits (now outside one)."""
+    message = revocation_message(**criteria)
+    transaction.on_commit(functools.partial(broadcast_quietly, message), using=using)
 
 
 def on_logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    session_key = getattr(getattr(request, "session", None), "session_key", None)
-    if session_key:
+    session = getattr(request, "session", None)
+    session_key = getattr(session, "session_key", None)
+    if session is not None and session_key:
+        try:
+            session.delete(session_key)  # Django's flush() follows this signal; be gone before we tell
+        except Exception:  # the broadcast still goes out; flush() will try again
+            logger.exception("could not delete the session before broadcasting its logout")
         revoke(session_key=session_key, reason="logout")
 
 
-def on_user_saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+def on_user_saved(sender: Any, instance: Any, created: bool, using: str | None = None, **kwargs: Any) -> None:
     if created:
         return
     if not getattr(instance, "is_active", True):
-        revoke(user=instance.pk, reason="user_inactive")
+        revoke(using=using, user=instance.pk, reason="user_inactive")
     elif getattr(instance, "_password", None) is not None:
         request_session = current_request_session()
         keep = None
         if request_session is not None:
             request_session.password_changed = True
             keep = request_session.session_key
-        revoke(user=instance.pk, except_session=keep, reason="password_changed")
+        revoke(using=using, user=instance.pk, except_session=keep, reason="password_changed")
 
 
-def on_user_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
-    revoke(user=instance.pk, reason="user_deleted")
+def on_user_deleted(sender: Any, instance: Any, using: str | None = None, **kwargs: Any) -> None:
+    revoke(using=using, user=instance.pk, reason="user_deleted")
 
 
-def on_token_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
-    revoke(token=instance, reason="token_deleted")
+def on_token_deleted(sender: Any, instance: Any, using: str | None = None, **kwargs: Any) -> None:
+    revoke(using=using, token=instance, reason="token_deleted")
 
 
-def on_token_blacklisted(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+def on_token_blacklisted(
+    sender: Any, instance: Any, created: bool, using: str | None = None, **kwargs: Any
+) -> None:
     user_id = getattr(instance.token, "user_id", None)
     if created and user_id is not None:
-        revoke(user=user_id, authenticator="simplejwt", reason="token_blacklisted")
+        revoke(using=using, user=user_id, authenticator="simplejwt", reason="token_blacklisted")
 
 
 def connect_triggers() -> None:

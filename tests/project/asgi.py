@@ -19,7 +19,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
-from tests.project.consumers import EchoConsumer, SyncEchoConsumer, raw_echo  # noqa: E402
+from tests.project.consumers import EchoConsumer, FloodConsumer, SyncEchoConsumer, raw_echo  # noqa: E402
 
 ROUTES = [
     path("ws/echo/", EchoConsumer.as_asgi()),
@@ -30,6 +30,7 @@ ROUTES = [
     path("ws/perm/", guard(EchoConsumer.as_asgi(), permissions=[HasPerm("auth.view_user")])),
     path("ws/room/<slug:room>/", guard(EchoConsumer.as_asgi())),
     path("ws/first/", guard(EchoConsumer.as_asgi(), first_message=True)),
+    path("ws/flood/", FloodConsumer.as_asgi()),
 ]
 
 _JWT = "channels_warden.authenticators.SimpleJWTAuthenticator"
@@ -59,7 +60,14 @@ PROFILES: dict[str, dict[str, object]] = {
     "evict": {"CONNECTION_LIMIT": {"MAX": 2, "POLICY": "evict_oldest", "LEASE": 3}},
     "throttle": {"HANDSHAKE_THROTTLE": {"FAILURES": 3, "WINDOW": 5}},
     "cached": {"IDENTITY_CACHE": {"TTL": 60, "MAX_ENTRIES": 100}},
+    # Every route without a guard() waits for a warden.auth frame when the handshake had no credential.
+    "firstmsg": {"FIRST_MESSAGE_AUTH": True, "AUTH_TIMEOUT": 2},
 }
+
+if os.environ.get("WARDEN_TEST_SIGNAL_PROBE"):
+    from tests.project import signal_probe
+
+    signal_probe.connect(os.environ["WARDEN_TEST_SIGNAL_PROBE"])
 
 application = ProtocolTypeRouter(
     {

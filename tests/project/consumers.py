@@ -68,3 +68,21 @@ async def raw_echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
             await send({"type": "websocket.send", "text": text})
         else:
             return
+
+
+class FloodConsumer(AsyncWebsocketConsumer):
+    """``flood N`` answers with N binary frames of 64 KiB: a client that does not read them stalls."""
+
+    CHUNK = b"x" * 65536
+    MAX_FRAMES = 256
+
+    async def connect(self) -> None:
+        await self.accept()
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        command, _, count = (text_data or "").partition(" ")
+        if command != "flood" or not count.isdigit():
+            await self.send(text_data=text_data, bytes_data=bytes_data)
+            return
+        for _ in range(min(int(count), self.MAX_FRAMES)):
+            await self.send(bytes_data=self.CHUNK)

@@ -8,9 +8,11 @@ These views are for tests only: they skip CSRF and do no authorization.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from django.contrib.auth import authenticate, get_user_model, login, logout, update_session_auth_hash
+from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -58,6 +60,12 @@ def user_action_view(request: HttpRequest, username: str, action: str) -> JsonRe
     if action == "deactivate":
         user.is_active = False
         user.save()
+    elif action == "deactivate-in-transaction":
+        # An admin action that does more work after the save: the commit comes later than post_save.
+        with transaction.atomic():
+            user.is_active = False
+            user.save()
+            time.sleep(float(_body(request).get("hold", 0.3)))
     elif action == "delete":
         user.delete()
     elif action == "delete-tokens":

@@ -41,6 +41,13 @@ class DRFTokenAuthenticator(BaseAuthenticator):
             token = model._default_manager.select_related("user").get(key=key)
         except model.DoesNotExist:
             raise AuthenticationFailed("unknown DRF token") from None
-        if not token.user.is_active:
+        user = token.user
+        if not user.is_active:
             raise PermissionDenied("token user is inactive")
-        return token.user, CredentialInfo(token_id=token_digest(key, "drf"))
+        # select_related caches the token on its user (``user.auth_token``, a one-to-one), and the
+        # user goes into scope["user"] and every signal: keep the key out of them.
+        cached = getattr(getattr(user, "_state", None), "fields_cache", None)
+        if isinstance(cached, dict):
+            for name in [name for name, value in cached.items() if value is token]:
+                del cached[name]
+        return user, CredentialInfo(token_id=token_digest(key, "drf"))
