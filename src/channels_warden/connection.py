@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import math
 import time
 import uuid
 from collections.abc import Iterable
@@ -412,6 +413,12 @@ class Connection:
         if end is None:
             return
         remaining = end - time.time()
+        if not math.isfinite(remaining):
+            # A custom authenticator's infinite end never comes; NaN would break the loop's timer
+            # heap (uvloop raises on it), so it counts as ended: fail closed.
+            if remaining > 0:
+                return
+            remaining = 0.0
         warning = float(self.settings.EXPIRY_WARNING or 0)
         if warning and remaining > 0:
             # A credential with less than the warning left is warned about at once: the client
