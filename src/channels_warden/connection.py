@@ -45,6 +45,7 @@ from .exceptions import (
 )
 from .identity import AuthInfo
 from .limits import limiter
+from .logging import loggable_path
 from .permissions import BasePermission, check_permissions
 from .registry import registry, user_key
 from .rejection import close_messages, deny_messages
@@ -86,7 +87,7 @@ def log_rejection(scope: Scope, rejection: Rejection, transport: str | None) -> 
     logger.log(
         level,
         "refused websocket %s from %s via %s: %d %s (%s)",
-        scope.get("path", "?"),
+        loggable_path(scope.get("path", "?")),
         client[0],
         transport or "-",
         rejection.code,
@@ -158,6 +159,11 @@ class Connection:
 
     def __repr__(self) -> str:
         return f"<Connection {self.scope.get('path')!r} auth={self.auth!r} live={self.live}>"
+
+    @property
+    def app_started(self) -> bool:
+        """Whether the application received ``websocket.connect`` or anything was sent to the client."""
+        return self._connect_delivered or self.accepted or self.closed
 
     # Refusing and closing -------------------------------------------------------------------
 
