@@ -16,6 +16,7 @@ from ._types import Scope
 from .conf import WardenSettings
 from .credentials import Credential
 from .exceptions import AuthenticationFailed, BadRequest, ConflictingCredentials, OriginRejected, Rejection
+from .hosts import check_host, is_secure, raw_host
 from .identity import AuthInfo
 from .identity_cache import identity_cache
 from .origins import Origin, is_same_origin, read_origin
@@ -32,12 +33,15 @@ class Admission:
 
 
 def origin_is_trusted(origin: Origin | None, scope: Scope, settings: WardenSettings) -> bool:
-    """Whether the Origin is on the allow-list or, when allowed, the server's own."""
+    """Whether the Origin is on the allow-list or, when allowed, the server's own (scheme included)."""
     if origin is None:
         return False
     if origin in settings.allowed_origins:
         return True
-    return bool(settings.ALLOW_SAME_ORIGIN) and is_same_origin(origin, scope.get("headers", []))
+    if not settings.ALLOW_SAME_ORIGIN:
+        return False
+    host = raw_host(scope)
+    return is_same_origin(origin, None if host is None else host.decode("latin-1"), secure=is_secure(scope))
 
 
 def check_origin(scope: Scope, settings: WardenSettings) -> bool:
@@ -111,6 +115,7 @@ async def _authenticate(credential: Credential, scope: Scope, settings: WardenSe
 
 async def authenticate_handshake(scope: Scope, settings: WardenSettings) -> Admission:
     """Decide who the client is, or raise the rejection that explains why not."""
+    check_host(scope)
     trusted = check_origin(scope, settings)
     credentials = find_credentials(scope, settings)
     if not trusted and any(credential.ambient for credential in credentials):
