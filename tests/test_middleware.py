@@ -319,3 +319,12 @@ async def test_value_error_of_a_started_app_is_not_a_4404() -> None:
     scope = {"type": "websocket", "path": "/ws/echo/", "headers": [], "subprotocols": [], "query_string": b""}
     with pytest.raises(ValueError, match="inside the app"):
         await app(scope, queue_receive({"type": "websocket.connect"}), SentMessages())
+
+
+async def test_subprotocols_the_server_decoded_differently_are_refused_with_4400() -> None:
+    """A percent-encoded comma daphne split apart is 4400, and warden echoes no subprotocol."""
+    inner = RecordingApp()
+    communicator = WardenCommunicator(WardenMiddleware(inner), "/ws/", subprotocols=["warden", "bearer.x"])
+    communicator.scope["headers"].append((b"sec-websocket-protocol", b"warden%2Cbearer.x"))
+    outcome = await handshake(communicator)
+    assert (outcome.close_code, outcome.subprotocol, inner.calls) == (4400, None, 0)

@@ -14,6 +14,7 @@ from .exceptions import Rejection, ServiceUnavailable
 from .logging import loggable_path
 from .revocation import listener
 from .routing import route_not_found
+from .subprotocols import check_subprotocols
 from .throttle import check as check_throttle
 
 logger = logging.getLogger("channels_warden.auth")
@@ -59,6 +60,8 @@ class WardenMiddleware:
         listener.ensure_running()
         connection = Connection(scope, receive, send, self.settings)
         try:
+            # Before choosing what to echo: a list the server decoded differently is refused.
+            check_subprotocols(scope)
             # Inside the try: a custom transport that raises here must fail closed too.
             connection.accept_subprotocol = accept_subprotocol(scope, self.settings)
             throttle = self.settings.handshake_throttle
