@@ -313,6 +313,12 @@ def test_accept_subprotocol_is_the_marker_when_offered() -> None:
     assert accept_subprotocol(scope_with([], ["warden", "bearer.abc"]), WardenSettings()) == "warden"
 
 
+def test_accept_subprotocol_echoes_nothing_the_raw_header_lacks() -> None:
+    """daphne decoded ``warden%2Cbearer.x`` into two entries; 'warden' is not in the header, so no echo."""
+    scope = scope_with([(b"sec-websocket-protocol", b"warden%2Cbearer.x")], ["warden", "bearer.x"])
+    assert accept_subprotocol(scope, WardenSettings()) is None
+
+
 def test_accept_subprotocol_still_echoes_the_marker_for_too_many_offers() -> None:
     """Seventeen offers are refused with 4400, but the marker is echoed so the client can read why."""
     offered = ["warden", *(f"p{i}" for i in range(16))]

@@ -83,3 +83,10 @@ def test_too_many_entries_are_refused_before_splitting_them_all() -> None:
     with pytest.raises(BadRequest) as exc_info:
         raw_subprotocols(scope([b"a," * 5000], []))
     assert exc_info.value.detail == f"more than {MAX_ENTRIES} subprotocol entries"
+
+
+def test_an_empty_header_offers_nothing() -> None:
+    """``Sec-WebSocket-Protocol:`` with no value is no offer (daphne lists it as [""])."""
+    value = scope([b" "], [""])
+    check_subprotocols(value)
+    assert raw_subprotocols(value) is None

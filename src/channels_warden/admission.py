@@ -20,6 +20,7 @@ from .hosts import check_host, is_secure, raw_host
 from .identity import AuthInfo
 from .identity_cache import identity_cache
 from .origins import Origin, is_same_origin, read_origin
+from .subprotocols import raw_subprotocols
 
 logger = logging.getLogger("channels_warden.auth")
 
@@ -156,14 +157,19 @@ def redacted_scope(scope: Scope, settings: WardenSettings, auth: AuthInfo) -> Sc
 
 
 def accept_subprotocol(scope: Scope, settings: WardenSettings) -> str | None:
-    """The subprotocol warden must echo when it accepts (marker, or a raw JWT in compatibility mode)."""
+    """The subprotocol warden must echo when it accepts (marker, or a raw JWT in compatibility mode).
+
+    Only an entry of the raw header qualifies: daphne's list may hold entries it percent-decoded,
+    and autobahn drops a connection whose selected protocol is not in the header it parsed.
+    """
     if not scope.get("subprotocols"):
         return None  # a server may only echo what the client offered
+    raw = raw_subprotocols(scope)
     for transport in settings.transports:
         try:
             protocol = transport.accept_subprotocol(scope)
         except BadRequest:
             continue
         if protocol is not None:
-            return str(protocol)
+            return str(protocol) if raw is None or protocol in raw else None
     return None

@@ -24,9 +24,9 @@ REDACTED = "[redacted]"
 # Opaque tokens are long (DRF 40, knox 64 characters); shorter words after "token" are prose.
 _AUTH_HEADER = re.compile(r"(?i)\b(bearer|token|jwt)(\s+|\.)[A-Za-z0-9\-._~+/]{20,}=*")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
-# Opaque keys pasted into a URL: DRF (40 hex), knox (64 hex) and session keys (32 alphanumerics) are
-# long unbroken runs of letters and digits; slugs, words and dashed UUIDs are not.
-_OPAQUE_KEY = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z]*[0-9])[A-Za-z0-9]{32,}(?![A-Za-z0-9])")
+# Opaque keys pasted into a URL: DRF (40 hex) and knox (64 hex) tokens are long unbroken runs of
+# letters and digits. Shorter runs are left alone: a 32-hex UUID is a common room or object id.
+_OPAQUE_KEY = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z]*[0-9])[A-Za-z0-9]{40,}(?![A-Za-z0-9])")
 _UNPRINTABLE = re.compile(r"[^\x20-\x7e]")
 #: Longest path a log line carries; the rest is cut.
 MAX_LOGGED_PATH = 200

@@ -60,10 +60,10 @@ class WardenMiddleware:
         listener.ensure_running()
         connection = Connection(scope, receive, send, self.settings)
         try:
-            # Before choosing what to echo: a list the server decoded differently is refused.
-            check_subprotocols(scope)
             # Inside the try: a custom transport that raises here must fail closed too.
             connection.accept_subprotocol = accept_subprotocol(scope, self.settings)
+            # After choosing what to echo (a refusal a browser can read), before reading credentials.
+            check_subprotocols(scope)
             throttle = self.settings.handshake_throttle
             if throttle is not None:
                 await check_throttle(scope, throttle)

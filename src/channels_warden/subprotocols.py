@@ -24,10 +24,10 @@ MAX_ENTRIES = 64
 
 
 def raw_subprotocols(scope: Scope) -> list[str] | None:
-    """The entries of every ``Sec-WebSocket-Protocol`` field in order; ``None`` without the header."""
+    """The entries of every ``Sec-WebSocket-Protocol`` field in order; ``None`` without one (or empty)."""
     values = [value for key, value in scope.get("headers", ()) if key == HEADER]
-    if not values:
-        return None
+    if not values or not b"".join(values).strip():
+        return None  # an empty header offers nothing: daphne lists [""], which no transport reads
     entries = b",".join(values).decode("latin-1").split(",", MAX_ENTRIES)
     if len(entries) > MAX_ENTRIES:
         raise BadRequest(f"more than {MAX_ENTRIES} subprotocol entries")
