@@ -239,8 +239,45 @@ async def test_same_origin_is_trusted_for_cookies(alice: Any) -> None:
         origin="https://chat.example:8443",
         host="chat.example:8443",
     )
+    communicator.scope["scheme"] = "wss"  # the server runs TLS, as the https page implies
     assert (await handshake(communicator)).admitted is True
     await communicator.disconnect()
+
+
+async def test_same_host_on_another_scheme_is_not_trusted_for_cookies(alice: Any) -> None:
+    """An https page is not the origin of a plain ws server on the same host and port: 4403."""
+    key = await database_sync_to_async(session_key_for)(alice)
+    communicator = WardenCommunicator(
+        echo_application(),
+        "/ws/echo/",
+        headers=[(b"cookie", f"sessionid={key}".encode())],
+        origin="https://chat.example:8443",
+        host="chat.example:8443",
+    )
+    assert (await handshake(communicator)).close_code == 4403
+
+
+def test_same_origin_behind_a_tls_proxy_follows_secure_proxy_ssl_header(settings: Any) -> None:
+    """With SECURE_PROXY_SSL_HEADER, the proxy's X-Forwarded-Proto decides the server's scheme."""
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    scope = scope_with([(b"x-forwarded-proto", b"https")])
+    warden = WardenSettings({"ALLOWED_ORIGINS": []})
+    assert (
+        origin_is_trusted(parse_origin("https://testserver"), scope, warden),
+        origin_is_trusted(parse_origin("http://testserver"), scope, warden),
+    ) == (True, False)
+
+
+@pytest.mark.parametrize(
+    ("host", "allowed"),
+    [(b"evil.example", ["testserver"]), (b"testserver/x", ["*"]), (b"t\xe9st", ["*"])],
+)
+async def test_bad_host_is_refused_with_4400(settings: Any, host: bytes, allowed: list[str]) -> None:
+    """A Host outside ALLOWED_HOSTS, or malformed even under "*", is a 4400 before anything else."""
+    settings.ALLOWED_HOSTS = allowed
+    communicator = WardenCommunicator(echo_application(), "/ws/public/")
+    communicator.scope["headers"] = [(b"host", host), (b"origin", b"http://testserver")]
+    assert (await handshake(communicator)).close_code == 4400
 
 
 # -- the pipeline's pure parts ----------------------------------------------------------------------
@@ -274,6 +311,12 @@ def test_explicit_credentials_come_before_cookies() -> None:
 def test_accept_subprotocol_is_the_marker_when_offered() -> None:
     """The marker is echoed when the client offered it."""
     assert accept_subprotocol(scope_with([], ["warden", "bearer.abc"]), WardenSettings()) == "warden"
+
+
+def test_accept_subprotocol_echoes_nothing_the_raw_header_lacks() -> None:
+    """daphne decoded ``warden%2Cbearer.x`` into two entries; 'warden' is not in the header, so no echo."""
+    scope = scope_with([(b"sec-websocket-protocol", b"warden%2Cbearer.x")], ["warden", "bearer.x"])
+    assert accept_subprotocol(scope, WardenSettings()) is None
 
 
 def test_accept_subprotocol_still_echoes_the_marker_for_too_many_offers() -> None:

@@ -12,6 +12,7 @@ TABLE = [
     (4400, "bad_request", "never", 400),
     (4401, "unauthenticated", "refresh", 401),
     (4403, "forbidden", "never", 403),
+    (4404, "not_found", "never", 404),
     (4408, "auth_timeout", "retry", 408),
     (4409, "replaced", "never", 409),
     (4429, "too_many", "backoff", 429),

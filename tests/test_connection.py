@@ -784,3 +784,22 @@ async def test_revoke_without_prepared_frames_builds_its_own() -> None:
     await asyncio.gather(*(connection._tasks or ()))
     assert [message["type"] for message in sent] == ["websocket.send", "websocket.close"]
     assert sent[1] == {"type": "websocket.close", "code": 4499, "reason": "logout"}
+
+
+async def test_an_infinite_credential_end_arms_no_timer() -> None:
+    """An authenticator's ``expires_at`` of infinity means no end: no timer, the socket stays open."""
+    connection = bare_connection(EXPIRY_WARNING=0)
+    connection.auth = AuthInfo(user=object(), expires_at=float("inf"))
+    connection.go_live()
+    assert (connection.live, connection.expires_at(), connection._timer) == (True, float("inf"), None)
+    connection.retire()
+
+
+async def test_a_nan_credential_end_closes_at_once() -> None:
+    """A NaN ``expires_at`` cannot be a timer (uvloop raises on it): the socket closes with 4498."""
+    sent = SentMessages()
+    connection = bare_connection(sent, EXPIRY_WARNING=0)
+    connection.auth = AuthInfo(user=object(), expires_at=float("nan"))
+    connection.go_live()
+    await asyncio.sleep(0.05)
+    assert [message.get("code") for message in sent] == [None, 4498]

@@ -10,6 +10,7 @@ from channels_warden.exceptions import (
     BadRequest,
     ConflictingCredentials,
     CredentialExpired,
+    NotFound,
     OriginRejected,
     PermissionDenied,
     Rejection,
@@ -28,6 +29,7 @@ from channels_warden.exceptions import (
         (CredentialExpired, CloseCode.UNAUTHENTICATED, "token_expired"),
         (PermissionDenied, CloseCode.FORBIDDEN, "forbidden"),
         (OriginRejected, CloseCode.FORBIDDEN, "forbidden"),
+        (NotFound, CloseCode.NOT_FOUND, "not_found"),
         (ServiceUnavailable, CloseCode.INTERNAL, "internal"),
     ],
 )

@@ -13,6 +13,7 @@ from channels_warden.logging import (
     SERVER_LOGGERS,
     RedactCredentialsFilter,
     install_server_filters,
+    loggable_path,
     redact,
 )
 from tests.inprocess import jwt_shaped
@@ -159,3 +160,28 @@ def test_server_loggers_have_the_filter_after_startup() -> None:
         any(isinstance(f, RedactCredentialsFilter) for f in logging.getLogger(name).filters)
         for name in SERVER_LOGGERS
     )
+
+
+def test_long_opaque_keys_are_masked() -> None:
+    """A DRF (40 hex) or knox (64 hex) token anywhere is masked."""
+    drf, knox = "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b", "a1" * 32
+    assert redact(f"GET /ws/{drf}/ k={knox}", ()) == "GET /ws/[redacted]/ k=[redacted]"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "/ws/room/550e8400-e29b-41d4-a716-446655440000/",
+        "/ws/room/550e8400e29b41d4a716446655440000/",
+        "/ws/chat/averyveryverylongroomnamewithoutdigitsatallinit/",
+    ],
+)
+def test_uuids_and_long_words_are_left_alone(text: str) -> None:
+    """UUIDs, dashed or not, and long words without digits are ids, not keys."""
+    assert redact(text, ()) == text
+
+
+def test_loggable_path_masks_escapes_and_caps() -> None:
+    """Credentials are masked, control characters escaped (no forged log lines), length capped."""
+    path = "/ws/" + jwt_shaped(b"sig") + "/\r\n" + "a" * 300
+    assert loggable_path(path) == "/ws/[redacted]/\\r\\n" + "a" * 181 + "..."

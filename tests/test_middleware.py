@@ -27,6 +27,7 @@ from tests.inprocess import (
     RecordingApp,
     SentMessages,
     echo_application,
+    jwt_shaped,
     queue_receive,
     whoami,
 )
@@ -256,3 +257,74 @@ async def test_deny_mode_for_bad_credentials_carries_a_challenge() -> None:
     await communicator.send_input({"type": "websocket.connect"})
     start = await communicator.receive_output()
     assert dict(start["headers"])[b"www-authenticate"] == b'Bearer realm="websocket", error="invalid_token"'
+
+
+# -- unknown routes ----------------------------------------------------------------------------------
+
+NOT_FOUND = {"type": "warden.disconnect", "code": 4404, "reason": "not_found", "reconnect": "never"}
+
+
+def routed(app: Any, **kwargs: Any) -> Any:
+    """Warden in front of a router with one route, ``/ws/echo/``."""
+    return WardenMiddleware(URLRouter([path("ws/echo/", app)]), **kwargs)
+
+
+async def test_unknown_path_is_refused_with_4404(caplog: pytest.LogCaptureFixture) -> None:
+    """A path no route matches is a 4404 close (never a 500), logged with the path, credential masked."""
+    jwt = jwt_shaped(b"signature")
+    inner = RecordingApp()
+    app = routed(inner, settings={"ALLOW_ANONYMOUS": True})
+    communicator = WardenCommunicator(app, "/ws/")
+    communicator.scope["path"] = f"/ws/{jwt}/\r\nx"  # as a server decodes %0d%0a
+    with caplog.at_level(logging.INFO, logger="channels_warden"):
+        outcome = await handshake(communicator)
+    assert (outcome.close_code, outcome.frame, inner.calls) == (4404, NOT_FOUND, 0)
+    assert [r.getMessage() for r in caplog.records if r.name == "channels_warden.auth"] == [
+        "refused websocket /ws/[redacted]/\\r\\nx from 127.0.0.1 via -: 4404 not_found "
+        "(no route below warden matches the path)"
+    ]
+
+
+async def test_unknown_path_in_deny_mode_is_an_http_404() -> None:
+    """In deny mode an unknown path is an HTTP 404 with the disconnect frame as its body."""
+    app = routed(RecordingApp(), settings={"REJECT_MODE": "deny"})
+    outcome = await handshake(WardenCommunicator(app, "/ws/nope/", http_response_extension=True))
+    assert (outcome.http_status, outcome.frame) == (404, NOT_FOUND)
+
+
+async def test_invalid_credentials_on_an_unknown_path_are_refused_first() -> None:
+    """Credentials are judged before routing: a bad token on an unknown path is still 4400/4401."""
+    app = routed(RecordingApp())
+    communicator = WardenCommunicator(app, "/ws/nope/", headers=[(b"authorization", b"Basic x")])
+    assert (await handshake(communicator)).close_code == 4400
+
+
+async def test_nested_warden_without_fall_through_refuses_with_4404() -> None:
+    """``fall_through=False`` makes a warden inside a router own the end of its routes."""
+    router = URLRouter(
+        [path("p/", WardenMiddlewareStack(URLRouter([path("ws/echo/", RecordingApp())]), fall_through=False))]
+    )
+    outcome = await handshake(WardenCommunicator(router, "/p/ws/nope/"))
+    assert (outcome.close_code, outcome.frame) == (4404, NOT_FOUND)
+
+
+async def test_value_error_of_a_started_app_is_not_a_4404() -> None:
+    """An application that raises ValueError after receiving connect is not mistaken for a missing route."""
+
+    async def broken(scope: Any, receive: Any, send: Any) -> None:
+        await receive()
+        raise ValueError("No route found for path 'inside the app'.")
+
+    app = routed(broken, settings={"ALLOW_ANONYMOUS": True})
+    scope = {"type": "websocket", "path": "/ws/echo/", "headers": [], "subprotocols": [], "query_string": b""}
+    with pytest.raises(ValueError, match="inside the app"):
+        await app(scope, queue_receive({"type": "websocket.connect"}), SentMessages())
+
+
+async def test_subprotocols_the_server_decoded_differently_are_refused_with_4400() -> None:
+    """A percent-encoded comma daphne split apart is 4400, and warden echoes no subprotocol."""
+    inner = RecordingApp()
+    communicator = WardenCommunicator(WardenMiddleware(inner), "/ws/", subprotocols=["warden", "bearer.x"])
+    communicator.scope["headers"].append((b"sec-websocket-protocol", b"warden%2Cbearer.x"))
+    outcome = await handshake(communicator)
+    assert (outcome.close_code, outcome.subprotocol, inner.calls) == (4400, None, 0)

@@ -140,49 +140,61 @@ def test_read_origin_non_ascii_is_rejected() -> None:
 
 
 @pytest.mark.parametrize(
-    ("origin", "host"),
+    ("origin", "host", "secure"),
     [
-        ("http://testserver", b"testserver"),
-        ("http://testserver", b"testserver:80"),
-        ("http://testserver:8000", b"testserver:8000"),
-        ("https://app.example.com", b"app.example.com"),
-        ("https://app.example.com", b"APP.Example.com:443"),
-        ("http://[::1]:8000", b"[::1]:8000"),
+        ("http://testserver", "testserver", False),
+        ("http://testserver", "testserver:80", False),
+        ("ws://testserver", "testserver", False),
+        ("http://testserver:8000", "testserver:8000", False),
+        ("https://app.example.com", "app.example.com", True),
+        ("wss://app.example.com", "app.example.com", True),
+        ("https://app.example.com", "APP.Example.com:443", True),
+        ("http://[::1]:8000", "[::1]:8000", False),
     ],
 )
-def test_same_origin_when_host_and_port_match(origin: str, host: bytes) -> None:
-    """An Origin naming the Host the client connected to is the server's own."""
-    assert is_same_origin(parse_origin(origin), [(b"host", host)]) is True
+def test_same_origin_when_scheme_host_and_port_match(origin: str, host: str, secure: bool) -> None:
+    """An Origin naming the scheme, Host and port the client connected to is the server's own."""
+    assert is_same_origin(parse_origin(origin), host, secure=secure) is True
 
 
 @pytest.mark.parametrize(
-    ("origin", "host"),
+    ("origin", "host", "secure"),
     [
-        ("http://testserver", b"testserver:8000"),
-        ("http://testserver:8000", b"testserver"),
-        ("http://testserver:8000", b"testserver:8001"),
-        ("https://evil.example", b"app.example.com"),
-        ("https://app.example.com.evil.example", b"app.example.com"),
-        ("http://[::1]:8000", b"[::2]:8000"),
-        ("chrome-extension://testserver", b"testserver"),
+        ("http://testserver", "testserver:8000", False),
+        ("http://testserver:8000", "testserver", False),
+        ("http://testserver:8000", "testserver:8001", False),
+        ("https://evil.example", "app.example.com", True),
+        ("https://app.example.com.evil.example", "app.example.com", True),
+        ("http://[::1]:8000", "[::2]:8000", False),
+        ("chrome-extension://testserver", "testserver", False),
     ],
 )
-def test_not_same_origin_when_host_or_port_differ(origin: str, host: bytes) -> None:
+def test_not_same_origin_when_host_or_port_differ(origin: str, host: str, secure: bool) -> None:
     """Another host, another port or a scheme with no default port is not the same origin."""
-    assert is_same_origin(parse_origin(origin), [(b"host", host)]) is False
+    assert is_same_origin(parse_origin(origin), host, secure=secure) is False
+
+
+@pytest.mark.parametrize(
+    ("origin", "host", "secure"),
+    [
+        ("https://testserver:8000", "testserver:8000", False),
+        ("wss://testserver:8000", "testserver:8000", False),
+        ("http://app.example.com:443", "app.example.com", True),
+        ("ws://app.example.com:443", "app.example.com", True),
+        ("http://app.example.com", "app.example.com:80", True),
+    ],
+)
+def test_not_same_origin_when_the_scheme_differs(origin: str, host: str, secure: bool) -> None:
+    """RFC 6454: an https page is not the origin of a plain server on the same host and port, nor
+    an http page of a TLS one."""
+    assert is_same_origin(parse_origin(origin), host, secure=secure) is False
 
 
 def test_not_same_origin_without_host() -> None:
-    """No Host header, no same-origin trust."""
-    assert is_same_origin(parse_origin("http://testserver"), []) is False
-
-
-def test_not_same_origin_with_two_hosts() -> None:
-    """Two Host headers are not trusted."""
-    headers = [(b"host", b"testserver"), (b"host", b"testserver")]
-    assert is_same_origin(parse_origin("http://testserver"), headers) is False
+    """No Host, no same-origin trust."""
+    assert is_same_origin(parse_origin("http://testserver"), None, secure=False) is False
 
 
 def test_not_same_origin_with_malformed_host() -> None:
     """A Host that is not host[:port] is not trusted."""
-    assert is_same_origin(parse_origin("http://testserver"), [(b"host", b"testserver/x")]) is False
+    assert is_same_origin(parse_origin("http://testserver"), "testserver/x", secure=False) is False

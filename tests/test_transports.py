@@ -621,3 +621,21 @@ def test_session_cookie_accepts_signed_cookie_session_keys() -> None:
     credential = SessionCookieTransport().find(scope, max_bytes=8192)
     assert credential is not None
     assert credential.secret == key
+
+
+@pytest.mark.parametrize(
+    "transport", [CookieTransport(cookie="sessionid"), SessionCookieTransport()], ids=["cookie", "session"]
+)
+def test_credential_cookie_named_twice_is_a_bad_request(transport: Transport) -> None:
+    """``sessionid=A; sessionid=B`` (cookie tossing) is refused, not resolved to the last value."""
+    scope = ws_scope([(b"cookie", b"sessionid=abcdefgh12345678"), (b"cookie", b"sessionid=zyxwvuts87654321")])
+    with pytest.raises(BadRequest) as exc_info:
+        transport.find(scope, max_bytes=MAX)
+    assert exc_info.value.detail == "cookie 'sessionid' given more than once"
+
+
+def test_cookie_redact_removes_a_cookie_daphne_joined_with_a_comma() -> None:
+    """daphne joins two Cookie fields with ', '; the credential is still removed from the app's copy."""
+    scope = ws_scope([(b"cookie", b"theme=dark, key=secret")])
+    CookieTransport(cookie="key").redact(scope)
+    assert scope["headers"][-1] == (b"cookie", b"theme=dark")

@@ -16,9 +16,11 @@ from ._types import Scope
 from .conf import WardenSettings
 from .credentials import Credential
 from .exceptions import AuthenticationFailed, BadRequest, ConflictingCredentials, OriginRejected, Rejection
+from .hosts import check_host, is_secure, raw_host
 from .identity import AuthInfo
 from .identity_cache import identity_cache
 from .origins import Origin, is_same_origin, read_origin
+from .subprotocols import raw_subprotocols
 
 logger = logging.getLogger("channels_warden.auth")
 
@@ -32,12 +34,15 @@ class Admission:
 
 
 def origin_is_trusted(origin: Origin | None, scope: Scope, settings: WardenSettings) -> bool:
-    """Whether the Origin is on the allow-list or, when allowed, the server's own."""
+    """Whether the Origin is on the allow-list or, when allowed, the server's own (scheme included)."""
     if origin is None:
         return False
     if origin in settings.allowed_origins:
         return True
-    return bool(settings.ALLOW_SAME_ORIGIN) and is_same_origin(origin, scope.get("headers", []))
+    if not settings.ALLOW_SAME_ORIGIN:
+        return False
+    host = raw_host(scope)
+    return is_same_origin(origin, None if host is None else host.decode("latin-1"), secure=is_secure(scope))
 
 
 def check_origin(scope: Scope, settings: WardenSettings) -> bool:
@@ -111,6 +116,7 @@ async def _authenticate(credential: Credential, scope: Scope, settings: WardenSe
 
 async def authenticate_handshake(scope: Scope, settings: WardenSettings) -> Admission:
     """Decide who the client is, or raise the rejection that explains why not."""
+    check_host(scope)
     trusted = check_origin(scope, settings)
     credentials = find_credentials(scope, settings)
     if not trusted and any(credential.ambient for credential in credentials):
@@ -151,14 +157,19 @@ def redacted_scope(scope: Scope, settings: WardenSettings, auth: AuthInfo) -> Sc
 
 
 def accept_subprotocol(scope: Scope, settings: WardenSettings) -> str | None:
-    """The subprotocol warden must echo when it accepts (marker, or a raw JWT in compatibility mode)."""
+    """The subprotocol warden must echo when it accepts (marker, or a raw JWT in compatibility mode).
+
+    Only an entry of the raw header qualifies: daphne's list may hold entries it percent-decoded,
+    and autobahn drops a connection whose selected protocol is not in the header it parsed.
+    """
     if not scope.get("subprotocols"):
         return None  # a server may only echo what the client offered
+    raw = raw_subprotocols(scope)
     for transport in settings.transports:
         try:
             protocol = transport.accept_subprotocol(scope)
         except BadRequest:
             continue
         if protocol is not None:
-            return str(protocol)
+            return str(protocol) if raw is None or protocol in raw else None
     return None

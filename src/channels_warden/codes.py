@@ -16,6 +16,7 @@ class CloseCode(enum.IntEnum):
     BAD_REQUEST = 4400
     UNAUTHENTICATED = 4401
     FORBIDDEN = 4403
+    NOT_FOUND = 4404
     AUTH_TIMEOUT = 4408
     REPLACED = 4409
     TOO_MANY = 4429
@@ -43,6 +44,7 @@ _RECONNECT = {
     CloseCode.BAD_REQUEST: "never",
     CloseCode.UNAUTHENTICATED: "refresh",
     CloseCode.FORBIDDEN: "never",
+    CloseCode.NOT_FOUND: "never",
     CloseCode.AUTH_TIMEOUT: "retry",
     CloseCode.REPLACED: "never",
     CloseCode.TOO_MANY: "backoff",
@@ -55,6 +57,7 @@ _HTTP_STATUS = {
     CloseCode.BAD_REQUEST: 400,
     CloseCode.UNAUTHENTICATED: 401,
     CloseCode.FORBIDDEN: 403,
+    CloseCode.NOT_FOUND: 404,
     CloseCode.AUTH_TIMEOUT: 408,
     CloseCode.REPLACED: 409,
     CloseCode.TOO_MANY: 429,

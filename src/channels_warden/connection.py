@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import math
 import time
 import uuid
 from collections.abc import Iterable, Mapping
@@ -47,6 +48,7 @@ from .exceptions import (
 from .identity import AuthInfo
 from .journal import OVERFLOW, journal
 from .limits import limiter
+from .logging import loggable_path
 from .permissions import BasePermission, check_permissions
 from .registry import registry, user_key
 from .rejection import close_messages, deny_messages
@@ -90,7 +92,7 @@ def log_rejection(scope: Scope, rejection: Rejection, transport: str | None) -> 
     logger.log(
         level,
         "refused websocket %s from %s via %s: %d %s (%s)",
-        scope.get("path", "?"),
+        loggable_path(scope.get("path", "?")),
         client[0],
         transport or "-",
         rejection.code,
@@ -165,6 +167,11 @@ class Connection:
 
     def __repr__(self) -> str:
         return f"<Connection {self.scope.get('path')!r} auth={self.auth!r} live={self.live}>"
+
+    @property
+    def app_started(self) -> bool:
+        """Whether the application received ``websocket.connect`` or anything was sent to the client."""
+        return self._connect_delivered or self.accepted or self.closed
 
     # Refusing and closing -------------------------------------------------------------------
 
@@ -446,6 +453,12 @@ class Connection:
         if end is None:
             return
         remaining = end - time.time()
+        if not math.isfinite(remaining):
+            # A custom authenticator's infinite end never comes; NaN would break the loop's timer
+            # heap (uvloop raises on it), so it counts as ended: fail closed.
+            if remaining > 0:
+                return
+            remaining = 0.0
         warning = float(self.settings.EXPIRY_WARNING or 0)
         if warning and remaining > 0:
             # A credential with less than the warning left is warned about at once: the client

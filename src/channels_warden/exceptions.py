@@ -13,6 +13,7 @@ Exception tree::
         │   └── CredentialExpired      4401  reason "token_expired"
         ├── PermissionDenied           4403  authenticated but not allowed
         │   └── OriginRejected         4403  Origin missing, malformed or not allowed
+        ├── NotFound                   4404  no route below warden matches the path
         ├── AuthTimeout                4408  no warden.auth frame in time
         ├── TooManyConnections         4429  rate or connection limit, with retry_after
         ├── ConnectionExpired          4498  the credential of a live socket ended
@@ -93,6 +94,12 @@ class PermissionDenied(Rejection):
 
 class OriginRejected(PermissionDenied):
     """The Origin header is missing, malformed or not on the allow-list (4403)."""
+
+
+class NotFound(Rejection):
+    """No route below warden matches the handshake's path (4404): a client error, never a 500."""
+
+    code = CloseCode.NOT_FOUND
 
 
 class AuthTimeout(Rejection):

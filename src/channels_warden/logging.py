@@ -24,15 +24,32 @@ REDACTED = "[redacted]"
 # Opaque tokens are long (DRF 40, knox 64 characters); shorter words after "token" are prose.
 _AUTH_HEADER = re.compile(r"(?i)\b(bearer|token|jwt)(\s+|\.)[A-Za-z0-9\-._~+/]{20,}=*")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+# Opaque keys pasted into a URL: DRF (40 hex) and knox (64 hex) tokens are long unbroken runs of
+# letters and digits. Shorter runs are left alone: a 32-hex UUID is a common room or object id.
+_OPAQUE_KEY = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z]*[0-9])[A-Za-z0-9]{40,}(?![A-Za-z0-9])")
+_UNPRINTABLE = re.compile(r"[^\x20-\x7e]")
+#: Longest path a log line carries; the rest is cut.
+MAX_LOGGED_PATH = 200
 
 
 def redact(text: str, parameters: Iterable[str]) -> str:
-    """``text`` with the values of the named query parameters, JWTs and ``Bearer`` tokens masked."""
+    """``text`` with named query parameters, JWTs, ``Bearer`` tokens and long opaque keys masked."""
     names = "|".join(re.escape(name) for name in parameters)
     if names:
         text = re.sub(rf"(?i)([?&;](?:{names})=)[^&\s\"']*", rf"\g<1>{REDACTED}", text)
-    text = _JWT.sub(REDACTED, text)
+    text = _OPAQUE_KEY.sub(REDACTED, _JWT.sub(REDACTED, text))
     return _AUTH_HEADER.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
+
+
+def loggable_path(path: object) -> str:
+    """A request path fit for a log line: credentials masked, control bytes escaped, length capped.
+
+    A client chooses the path; a token pasted into it must not reach the log, and a decoded ``%0d%0a``
+    must not forge a second log line.
+    """
+    text = redact(str(path), ())
+    text = _UNPRINTABLE.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), text)
+    return text if len(text) <= MAX_LOGGED_PATH else f"{text[:MAX_LOGGED_PATH]}..."
 
 
 class RedactCredentialsFilter(logging.Filter):

@@ -12,7 +12,10 @@ from .conf import WardenSettings, warden_settings
 from .connection import SCOPE_KEY, Connection, HandshakeRejected
 from .deferred import DeferredIdentity
 from .exceptions import Rejection, ServiceUnavailable
+from .logging import loggable_path
 from .revocation import listener
+from .routing import route_not_found
+from .subprotocols import check_subprotocols
 from .throttle import check as check_throttle
 
 logger = logging.getLogger("channels_warden.auth")
@@ -26,13 +29,26 @@ class WardenMiddleware:
     ``scope["user"]``, ``scope["auth"]`` and a scope from which the credentials are gone. Nothing
     raised inside warden reaches the server: unexpected errors close with 4500 ("fail closed").
 
+    When the router below finds no route for the path, warden refuses the socket with 4404
+    ``not_found`` (an HTTP 404 in deny mode) instead of letting the router's error become a 500.
+
     Args:
         inner: the application to protect (usually a ``URLRouter``).
         settings: overrides laid over ``settings.WARDEN`` for this middleware only.
+        fall_through: when warden itself sits inside a ``URLRouter`` and its own routes end, whether
+            to let the outer router try its next routes (``True``) or refuse with 4404 (``False``).
+            ``None``, the default, falls through only when there is an outer router.
     """
 
-    def __init__(self, inner: ASGIApp, *, settings: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        inner: ASGIApp,
+        *,
+        settings: Mapping[str, Any] | None = None,
+        fall_through: bool | None = None,
+    ) -> None:
         self.inner = inner
+        self.fall_through = fall_through
         self.settings = WardenSettings(settings) if settings else warden_settings
         # Channels' URLRouter treats ``path("prefix/", app)`` as a prefix only when the app says it
         # routes on paths; say so whenever the wrapped application does.
@@ -47,6 +63,8 @@ class WardenMiddleware:
         try:
             # Inside the try: a custom transport that raises here must fail closed too.
             connection.accept_subprotocol = accept_subprotocol(scope, self.settings)
+            # After choosing what to echo (a refusal a browser can read), before reading credentials.
+            check_subprotocols(scope)
             throttle = self.settings.handshake_throttle
             if throttle is not None:
                 await check_throttle(scope, throttle)
@@ -55,7 +73,7 @@ class WardenMiddleware:
             await connection.reject(exc)
             return
         except Exception:  # fail closed: any error refuses the socket
-            logger.exception("authentication of websocket %s failed", scope.get("path"))
+            logger.exception("authentication of websocket %s failed", loggable_path(scope.get("path")))
             await connection.reject(ServiceUnavailable("authentication raised; failing closed"))
             return
         connection.auth = admission.auth
@@ -70,11 +88,25 @@ class WardenMiddleware:
             await self.inner(app_scope, connection.receive, connection.send)
         except HandshakeRejected:  # warden refused the socket under the application's feet
             pass
+        except Exception as exc:
+            not_found = route_not_found(
+                exc, started=connection.app_started, fall_through=self._falls_through(scope)
+            )
+            if not_found is None:
+                raise
+            await connection.reject(not_found)
         finally:
             await connection.finish()
 
+    def _falls_through(self, scope: Scope) -> bool:
+        if self.fall_through is not None:
+            return self.fall_through
+        return "path_remaining" in scope  # an outer URLRouter may still have a route
 
-def WardenMiddlewareStack(inner: ASGIApp, *, settings: Mapping[str, Any] | None = None) -> ASGIApp:
+
+def WardenMiddlewareStack(
+    inner: ASGIApp, *, settings: Mapping[str, Any] | None = None, fall_through: bool | None = None
+) -> ASGIApp:
     """``WardenMiddleware`` under Channels' cookie and session middleware.
 
     The session middleware gives the application ``scope["session"]`` (which ``channels.auth.login``
@@ -83,6 +115,7 @@ def WardenMiddlewareStack(inner: ASGIApp, *, settings: Mapping[str, Any] | None 
     """
     from channels.sessions import CookieMiddleware, SessionMiddleware
 
-    stack: Any = CookieMiddleware(SessionMiddleware(WardenMiddleware(inner, settings=settings)))
+    warden = WardenMiddleware(inner, settings=settings, fall_through=fall_through)
+    stack: Any = CookieMiddleware(SessionMiddleware(warden))
     stack._path_routing = bool(getattr(inner, "_path_routing", False))
     return cast(ASGIApp, stack)

@@ -91,18 +91,28 @@ def _parse_header_value(value: bytes) -> Origin:
     return parse_origin(value.decode("ascii"))
 
 
-def is_same_origin(origin: Origin, headers: list[tuple[bytes, bytes]]) -> bool:
-    """Whether the Origin names the host and port the client connected to (its ``Host`` header).
+#: The Origin schemes of a page that may open a socket to a plain or a TLS server (RFC 6454: the
+#: scheme is part of the origin; a WebSocket's ``ws``/``wss`` pair with ``http``/``https``).
+SAME_ORIGIN_SCHEMES = {False: ("http", "ws"), True: ("https", "wss")}
+
+
+def is_same_origin(origin: Origin, host: str | None, *, secure: bool) -> bool:
+    """Whether the Origin names the scheme, host and port the client connected to.
+
+    Args:
+        origin: the handshake's Origin.
+        host: the ``host[:port]`` the client asked for (its ``Host`` header, validated).
+        secure: whether the client reached the server over TLS (see :func:`~.hosts.is_secure`).
 
     A hostile page cannot make a browser send a ``Host`` that differs from the URL it opens, nor an
-    ``Origin`` other than its own, so equal host and port mean the page came from this server.
+    ``Origin`` other than its own, so equal scheme, host and port mean the page came from this site.
+    An ``https`` page and a plain ``ws`` server on the same host are different origins.
     """
-    hosts = [value for name, value in headers if name == b"host"]
-    if len(hosts) != 1:
+    if host is None or origin.scheme not in SAME_ORIGIN_SCHEMES[secure]:
         return False
-    match = _HOST.fullmatch(hosts[0].decode("latin-1").lower())
+    match = _HOST.fullmatch(host.lower())
     if match is None or match.group("host") != origin.host:
         return False
     port_text = match.group("port")
-    host_port = int(port_text) if port_text else DEFAULT_PORTS.get(origin.scheme)
-    return host_port == origin.port and origin.scheme in DEFAULT_PORTS
+    host_port = int(port_text) if port_text else (443 if secure else 80)
+    return host_port == origin.port

@@ -14,13 +14,12 @@ from typing import ClassVar
 from urllib.parse import unquote_plus, unquote_to_bytes
 
 from django.conf import settings
-from django.http import parse_cookie
 
 from ._types import Scope
+from .cookies import MAX_COOKIE_HEADER_BYTES, cookie_header, cookie_value, without_cookie
 from .credentials import SESSION_KEY, TOKEN, Credential, checked_secret
 from .exceptions import BadRequest
 
-MAX_COOKIE_HEADER_BYTES = 32 * 1024
 _TOKEN_SHAPE = TOKEN
 MAX_SUBPROTOCOLS = 16
 _BROKEN_PERCENT = re.compile(rb"%(?![0-9A-Fa-f]{2})")
@@ -91,18 +90,8 @@ class AuthorizationHeaderTransport(Transport):
             scope["headers"] = without_header(scope, b"authorization")
 
 
-def _cookie_header(scope: Scope) -> str | None:
-    values = header_values(scope, b"cookie")
-    if not values:
-        return None
-    joined = b"; ".join(values)
-    if len(joined) > MAX_COOKIE_HEADER_BYTES:
-        raise BadRequest(f"Cookie header over {MAX_COOKIE_HEADER_BYTES} bytes")
-    return joined.decode("latin-1")
-
-
 class CookieTransport(Transport):
-    """A token in a named cookie, parsed with Django's own cookie parser (exact name match).
+    """A token in a named cookie (exact name match; named twice is a 4400, see :mod:`.cookies`).
 
     Args:
         cookie: the cookie's name.
@@ -121,10 +110,7 @@ class CookieTransport(Transport):
         return self.cookie
 
     def find(self, scope: Scope, *, max_bytes: int) -> Credential | None:
-        header = _cookie_header(scope)
-        if header is None:
-            return None
-        value = parse_cookie(header).get(self.cookie_name())
+        value = cookie_value(scope, self.cookie_name())
         if value is None:
             return None
         secret = checked_secret(
@@ -134,10 +120,12 @@ class CookieTransport(Transport):
 
     def redact(self, scope: Scope) -> None:
         name = self.cookie_name()
-        header = _cookie_header(scope)
-        if header is None or name not in parse_cookie(header):
+        header = cookie_header(scope)
+        if header is None:
             return
-        kept = "; ".join(f"{key}={value}" for key, value in parse_cookie(header).items() if key != name)
+        kept = without_cookie(header, name)
+        if kept == header:
+            return
         scope["headers"] = [*without_header(scope, b"cookie"), (b"cookie", kept.encode("latin-1"))]
         if isinstance(scope.get("cookies"), dict):
             scope["cookies"] = {key: value for key, value in scope["cookies"].items() if key != name}
@@ -335,6 +323,7 @@ class QueryStringTransport(Transport):
 
 
 __all__ = [
+    "MAX_COOKIE_HEADER_BYTES",
     "AuthorizationHeaderTransport",
     "CookieTransport",
     "QueryStringTransport",

@@ -117,10 +117,11 @@ def test_4401_fetches_a_fresh_token_then_reconnects(run: Callable[[str], Any]) -
 
 
 @pytest.mark.parametrize(
-    ("code", "reason"), [(4400, "bad_request"), (4403, "forbidden"), (4409, "replaced"), (4499, "logout")]
+    ("code", "reason"),
+    [(4400, "bad_request"), (4403, "forbidden"), (4404, "not_found"), (4409, "replaced"), (4499, "logout")],
 )
 def test_terminal_codes_stop_and_report_the_reason(run: Callable[[str], Any], code: int, reason: str) -> None:
-    """4400, 4403, 4409 and 4499 end the socket for good, with the frame's code and reason."""
+    """4400, 4403, 4404, 4409 and 4499 end the socket for good, with the frame's code and reason."""
     result = run(f"""
         const socket = make({{ auth: "subprotocol", getToken: async () => "t" }});
         const events = record(socket);

@@ -74,11 +74,16 @@ application = ProtocolTypeRouter(
         "http": django_asgi_app,
         "websocket": URLRouter(
             [
+                # Each prefix owns its paths: an unknown one is refused (4404) by that prefix's
+                # warden, in that profile's reject mode, rather than tried against the next prefix.
                 *(
-                    path(f"{prefix}/", WardenMiddlewareStack(URLRouter(ROUTES), settings=overrides))
+                    path(
+                        f"{prefix}/",
+                        WardenMiddlewareStack(URLRouter(ROUTES), settings=overrides, fall_through=False),
+                    )
                     for prefix, overrides in PROFILES.items()
                 ),
-                path("", WardenMiddlewareStack(URLRouter(ROUTES))),
+                path("", WardenMiddlewareStack(URLRouter(ROUTES), fall_through=False)),
             ]
         ),
     }

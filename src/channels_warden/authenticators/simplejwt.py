@@ -2,9 +2,10 @@
 
 SimpleJWT checks the signature with the pinned ``ALGORITHM`` (so ``alg: none`` and algorithm swaps
 fail), ``exp`` (required), ``nbf``, ``aud``, ``iss``, ``LEEWAY``, the ``jti`` claim and the token type
-(a refresh token is not an access token). This authenticator adds a strict check of the user id claim:
-only a string or an integer that the user model's primary key parses exactly, so ``true``, ``1.0`` and
-``[1]`` are refused instead of being coerced to user 1.
+(a refresh token is not an access token). This authenticator adds two strict checks: the types and
+ranges of the registered claims before SimpleJWT does arithmetic with them (:mod:`.claims`), and the
+user id claim: only a string or an integer that the user model's primary key parses exactly, so
+``true``, ``1.0`` and ``[1]`` are refused instead of being coerced to user 1.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ..credentials import Credential
 from ..exceptions import AuthenticationFailed, CredentialExpired, PermissionDenied
 from ..identity import CredentialInfo
 from .base import AuthResult, BaseAuthenticator
+from .claims import MAX_INTEGER_ID, check_claims, unverified_payload
 
 MODES = ("database", "stateless")
 
@@ -31,6 +33,8 @@ def checked_user_id(value: object, field_name: str) -> Any:
     """The user id claim parsed by the primary key field; ``AuthenticationFailed`` if it is not exact."""
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise AuthenticationFailed(f"user id claim has type {type(value).__name__}")
+    if isinstance(value, int) and not -MAX_INTEGER_ID <= value <= MAX_INTEGER_ID:
+        raise AuthenticationFailed("user id claim is out of range")
     field: Any = get_user_model()._meta.get_field(field_name)
     try:
         parsed = field.to_python(value)
@@ -71,7 +75,11 @@ class SimpleJWTAuthenticator(BaseAuthenticator):
     def validate(self, raw: str) -> Any:
         """Return SimpleJWT's validated token, or raise the matching rejection."""
         from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
+        from rest_framework_simplejwt.settings import api_settings
 
+        check_claims(
+            unverified_payload(raw), string_claims=(api_settings.JTI_CLAIM, api_settings.TOKEN_TYPE_CLAIM)
+        )
         token_class = import_string(self.token_class_path)
         try:
             return token_class(raw)
