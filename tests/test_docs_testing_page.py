@@ -12,39 +12,42 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PAGE = ROOT / "docs" / "testing.md"
-BLOCK = re.compile(r"^```(\w+)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
-FILE_NAME = re.compile(r"^# ([\w./-]+\.(?:py|toml))\n")
+from tests.docblocks import FILE_NAME, code_blocks, named_files, write_files
+
+PAGE = "testing.md"
+#: Run at interpreter start-up (sitecustomize): daphne cannot be imported, as in a uvicorn project.
+BLOCK_DAPHNE = """
+import importlib.abc, sys
 
 
-def page_files() -> dict[str, str]:
-    """The page's ``python`` and ``toml`` blocks, by the file name on their first line."""
-    files: dict[str, str] = {}
-    for language, body in BLOCK.findall(PAGE.read_text()):
-        if language not in {"python", "toml"}:
-            continue
-        named = FILE_NAME.match(body)
-        assert named, f"every {language} block on {PAGE.name} must start with '# <file name>':\n{body}"
-        files[named.group(1)] = body
-    return files
+class RefuseDaphne(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "daphne":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+sys.meta_path.insert(0, RefuseDaphne())
+"""
 
 
 def test_every_python_block_on_the_page_is_a_named_file() -> None:
     """The page has the pytest configuration, the project, and test modules, each a whole file."""
-    files = page_files()
+    for body in code_blocks(PAGE):
+        assert FILE_NAME.match(body), f"every Python block on {PAGE} must start with '# <file name>':\n{body}"
+    files = named_files(PAGE)
     assert {"pyproject.toml", "myproject/settings.py", "myproject/asgi.py"} <= set(files)
     assert sum(name.startswith("tests/test_") for name in files) >= 4
 
 
 def test_the_pages_examples_pass_as_written(tmp_path: Path) -> None:
     """Written to a fresh directory, the page's project and tests pass under pytest, with no daphne."""
-    for name, body in page_files().items():
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(body)
+    write_files(named_files(PAGE), tmp_path)
     (tmp_path / "myproject" / "__init__.py").touch()
+    (tmp_path / "no-daphne").mkdir()
+    (tmp_path / "no-daphne" / "sitecustomize.py").write_text(BLOCK_DAPHNE)
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "PYTEST_"))}
+    env["PYTHONPATH"] = str(tmp_path / "no-daphne")
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:cov", "-q", "-W", "error"],
         cwd=tmp_path,
