@@ -5,10 +5,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.bench-installed
+DOCS_STAMP := $(VENV)/.docs-installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test lint typecheck pytest clean bench bench-quick
+.PHONY: demo test lint typecheck pytest clean bench bench-quick dist docs docs-serve
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,7 +32,25 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test: lint typecheck pytest
+test: lint typecheck docs pytest
+
+# A release's files: an sdist and a wheel in dist/, checked the way PyPI will read them.
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/python -m twine check --strict dist/*
+
+# The documentation site (MkDocs Material, API reference from the docstrings) in site/.
+# --strict: a broken link, a missing anchor or a docstring mkdocstrings cannot read fails the build.
+$(DOCS_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet --group docs
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	$(BIN)/python -m mkdocs build --strict
+
+docs-serve: $(DOCS_STAMP)
+	$(BIN)/python -m mkdocs serve
 
 # The benchmark (docs/benchmarks.md): peers and matplotlib come from the `bench` dependency group.
 # It pins itself to core 0 and its servers to core 1 (taskset); run it on a quiet machine.
@@ -46,4 +65,4 @@ bench-quick: $(BENCH_STAMP)
 	$(BIN)/python -m bench --quick $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage example/db.sqlite3
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage example/db.sqlite3 dist site
