@@ -47,10 +47,10 @@ $(DOCS_STAMP): $(STAMP) pyproject.toml
 	touch $(DOCS_STAMP)
 
 docs: $(DOCS_STAMP)
-	$(BIN)/python -m mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict
 
 docs-serve: $(DOCS_STAMP)
-	$(BIN)/python -m mkdocs serve
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs serve
 
 # The benchmark (docs/benchmarks.md): peers and matplotlib come from the `bench` dependency group.
 # It pins itself to core 0 and its servers to core 1 (taskset); run it on a quiet machine.
