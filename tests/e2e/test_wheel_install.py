@@ -23,6 +23,10 @@ from websockets.asyncio.client import connect
 
 from .conftest import ROOT, START_TIMEOUT, free_port
 
+# Building, a fresh venv and pip (which may download the pinned packages on a new machine) happen in
+# the first tests' fixtures: more than pytest-timeout's 60 s default allows a cold machine.
+pytestmark = pytest.mark.timeout(300)
+
 SETTINGS = """
 SECRET_KEY = "tests-only-wheel-install-0123456789-0123456789-0123456789"
 DEBUG = False
