@@ -63,6 +63,12 @@ from django.urls import path
 
 urlpatterns = [path("", lambda request: HttpResponse("home"))]
 """
+#: Django's own runserver (WSGI): the same settings without daphne.
+SETTINGS_WSGI = """
+from myproject.settings import *  # noqa: F403
+
+INSTALLED_APPS = [app for app in INSTALLED_APPS if app != "daphne"]  # noqa: F405
+"""
 #: The same project without the page's advice: an ASGI app with no static handler.
 BARE_ASGI = """
 import os
@@ -89,6 +95,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "myproject/urls.py": URLS,
             "myproject/routing.py": "websocket_urlpatterns = []\n",
             "myproject/asgi_bare.py": BARE_ASGI,
+            "myproject/settings_wsgi.py": SETTINGS_WSGI,
         },
         directory,
     )
@@ -143,12 +150,26 @@ def assert_serves_warden_js(base: str) -> None:
     )
 
 
-def test_runserver_with_daphne_serves_it(project: Path, tmp_path: Path) -> None:
-    """`manage.py runserver` (daphne's, "daphne" in INSTALLED_APPS) with DEBUG serves warden.js."""
+@pytest.mark.parametrize(
+    ("flavour", "settings"), [("daphne", "myproject.settings"), ("django", "myproject.settings_wsgi")]
+)
+def test_runserver_serves_it(project: Path, tmp_path: Path, flavour: str, settings: str) -> None:
+    """`manage.py runserver` with DEBUG serves warden.js: daphne's ("daphne" installed) and Django's."""
     port = free_port()
-    command = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
-    for base in serve(command, project, port, tmp_path / "runserver.log"):
+    command = [
+        sys.executable,
+        "manage.py",
+        "runserver",
+        "--noreload",
+        "--settings",
+        settings,
+        f"127.0.0.1:{port}",
+    ]
+    for base in serve(command, project, port, tmp_path / f"runserver-{flavour}.log"):
         assert_serves_warden_js(base)
+        assert (flavour == "daphne") == (
+            "daphne" in (tmp_path / f"runserver-{flavour}.log").read_text().lower()
+        )
 
 
 @pytest.mark.parametrize("kind", ["uvicorn", "daphne"])
