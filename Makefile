@@ -18,7 +18,7 @@ LOCK_ARGS := pyproject.toml --universal --python-version 3.11 --generate-hashes 
 	--extra drf --extra simplejwt --extra knox --extra redis --extra prometheus
 COMPILE = $(BIN)/uv pip compile --quiet --custom-compile-command "make lock" $(LOCK_ARGS)
 
-.PHONY: demo test lint typecheck pytest clean bench bench-quick lock test-oldest test-latest
+.PHONY: demo test lint typecheck pytest clean bench bench-quick dist docs docs-serve lock test-oldest test-latest
 
 # uv comes first, itself pinned by hash; then it makes the venv match the lock exactly (sync removes
 # whatever the lock does not name) and installs this checkout in editable mode without build isolation
@@ -45,7 +45,22 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test: lint typecheck pytest
+test: lint typecheck docs pytest
+
+# A release's files: an sdist and a wheel in dist/, checked the way PyPI will read them. The build
+# backend comes from the lock (no isolated build environment fetching whatever is newest).
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --no-isolation --outdir dist .
+	$(BIN)/python -m twine check --strict dist/*
+
+# The documentation site (MkDocs Material, API reference from the docstrings) in site/.
+# --strict: a broken link, a missing anchor or a docstring mkdocstrings cannot read fails the build.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict
+
+docs-serve: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs serve
 
 # The benchmark (docs/benchmarks.md): its peers and matplotlib are in the same lock as the tests.
 # It pins itself to core 0 and its servers to core 1 (taskset); run it on a quiet machine.
@@ -56,13 +71,14 @@ bench-quick: $(STAMP)
 	$(BIN)/python -m bench --quick $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .venv-oldest .venv-latest .pytest_cache .mypy_cache .ruff_cache .coverage example/db.sqlite3
+	rm -rf $(VENV) .venv-oldest .venv-latest .pytest_cache .mypy_cache .ruff_cache .coverage example/db.sqlite3 \
+		dist site
 
 # A deliberate upgrade: re-resolve every lock against today's releases, then review and commit the diff.
 # `make lock LOCK_UPGRADE=` keeps every pin it can and only resolves what pyproject.toml changed.
 LOCK_UPGRADE ?= --upgrade
 lock: $(STAMP)
-	$(COMPILE) $(LOCK_UPGRADE) --group pyproject.toml:dev --group pyproject.toml:bench -o $(LOCK)
+	$(COMPILE) $(LOCK_UPGRADE) --group pyproject.toml:dev --group pyproject.toml:bench --group pyproject.toml:docs -o $(LOCK)
 	$(COMPILE) $(LOCK_UPGRADE) --group pyproject.toml:test --constraints requirements/oldest-constraints.txt \
 		-o $(OLDEST_LOCK)
 	$(BIN)/uv pip compile --quiet --custom-compile-command "make lock" $(LOCK_UPGRADE) --generate-hashes \
@@ -81,7 +97,7 @@ test-oldest: $(STAMP)
 # Drift check: the whole suite against the newest release of everything, and what differs from the lock.
 # Not part of `make test` or CI; run it on purpose before `make lock`.
 test-latest: $(STAMP)
-	$(COMPILE) --upgrade --group pyproject.toml:dev --group pyproject.toml:bench -o .venv-latest.txt
+	$(COMPILE) --upgrade --group pyproject.toml:dev --group pyproject.toml:bench --group pyproject.toml:docs -o .venv-latest.txt
 	$(BIN)/python -m tools.locks diff $(LOCK) .venv-latest.txt
 	test -x .venv-latest/bin/python || $(PYTHON) -m venv .venv-latest
 	$(BIN)/uv pip sync --quiet --python .venv-latest/bin/python --require-hashes .venv-latest.txt

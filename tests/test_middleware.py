@@ -250,10 +250,21 @@ async def test_deny_mode_without_the_extension_is_a_403_for_the_client() -> None
     assert outcome == HandshakeOutcome(admitted=False, http_status=403, close_code=1006)
 
 
-async def test_deny_mode_for_bad_credentials_carries_a_challenge() -> None:
-    """The 401 carries WWW-Authenticate with RFC 6750's invalid_token."""
+async def test_deny_mode_without_credentials_challenges_without_an_error() -> None:
+    """No credential presented: the 401's challenge names no error (RFC 6750 section 3.1)."""
     application = WardenMiddleware(RecordingApp(), settings={"REJECT_MODE": "deny"})
     communicator = WardenCommunicator(application, "/ws/", http_response_extension=True)
+    await communicator.send_input({"type": "websocket.connect"})
+    start = await communicator.receive_output()
+    assert dict(start["headers"])[b"www-authenticate"] == b'Bearer realm="websocket"'
+
+
+async def test_deny_mode_for_bad_credentials_carries_invalid_token(transactional_db: None) -> None:
+    """An unknown token: the 401 carries WWW-Authenticate with RFC 6750's invalid_token."""
+    application = WardenMiddleware(RecordingApp(), settings={"REJECT_MODE": "deny"})
+    communicator = WardenCommunicator(
+        application, "/ws/", headers=[(b"authorization", b"Token " + b"0" * 40)], http_response_extension=True
+    )
     await communicator.send_input({"type": "websocket.connect"})
     start = await communicator.receive_output()
     assert dict(start["headers"])[b"www-authenticate"] == b'Bearer realm="websocket", error="invalid_token"'

@@ -11,6 +11,9 @@ from channels_warden.exceptions import (
     AuthenticationFailed,
     BadRequest,
     CredentialExpired,
+    InsufficientPermission,
+    MissingCredentials,
+    OriginRejected,
     PermissionDenied,
     Rejection,
     ServiceUnavailable,
@@ -92,23 +95,36 @@ def test_close_message_cuts_multibyte_reasons_by_bytes() -> None:
     assert reason == "é" * 61
 
 
+def test_www_authenticate_without_a_credential_has_no_error() -> None:
+    """RFC 6750 section 3.1: no credential presented, so the challenge names no error."""
+    assert www_authenticate(MissingCredentials(), "websocket") == b'Bearer realm="websocket"'
+
+
 def test_www_authenticate_for_bad_credentials() -> None:
-    """4401 is RFC 6750's invalid_token."""
+    """A credential that was presented and refused is RFC 6750's invalid_token."""
     assert www_authenticate(AuthenticationFailed(), "websocket") == (
         b'Bearer realm="websocket", error="invalid_token"'
     )
 
 
-def test_www_authenticate_for_a_bad_request() -> None:
-    """4400 is RFC 6750's invalid_request."""
-    assert www_authenticate(BadRequest(), "chat") == b'Bearer realm="chat", error="invalid_request"'
+def test_www_authenticate_for_an_expired_credential() -> None:
+    """An expired credential is invalid_token too."""
+    assert www_authenticate(CredentialExpired(), "chat") == b'Bearer realm="chat", error="invalid_token"'
 
 
-def test_www_authenticate_for_forbidden() -> None:
-    """4403 is RFC 6750's insufficient_scope."""
-    assert www_authenticate(PermissionDenied(), "chat") == (
+def test_www_authenticate_for_a_refused_permission() -> None:
+    """A permission class refusing an authenticated user is RFC 6750's insufficient_scope."""
+    assert www_authenticate(InsufficientPermission(), "chat") == (
         b'Bearer realm="chat", error="insufficient_scope"'
     )
+
+
+@pytest.mark.parametrize(
+    "rejection", [BadRequest(), PermissionDenied(), OriginRejected(), ServiceUnavailable()]
+)
+def test_www_authenticate_is_none_where_the_token_is_not_the_problem(rejection: Rejection) -> None:
+    """A malformed request, a foreign Origin, an inactive user or a failure gets no challenge."""
+    assert www_authenticate(rejection, "websocket") is None
 
 
 def test_deny_without_the_extension_is_a_bare_close() -> None:
@@ -118,29 +134,44 @@ def test_deny_without_the_extension_is_a_bare_close() -> None:
     ]
 
 
-def test_deny_with_the_extension_sends_401_with_a_challenge() -> None:
-    """With websocket.http.response (uvicorn) deny is a 401 with WWW-Authenticate and the JSON body."""
+def test_deny_without_a_credential_sends_401_with_a_bare_challenge() -> None:
+    """With websocket.http.response (uvicorn) deny is a 401, a challenge without error, the JSON body."""
     body = b'{"type": "warden.disconnect", "code": 4401, "reason": "unauthenticated", "reconnect": "refresh"}'
-    assert deny_messages(AuthenticationFailed(), scope=WITH_EXTENSION, realm="websocket") == [
+    assert deny_messages(MissingCredentials(), scope=WITH_EXTENSION, realm="websocket") == [
         {
             "type": "websocket.http.response.start",
             "status": 401,
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
-                (b"www-authenticate", b'Bearer realm="websocket", error="invalid_token"'),
+                (b"www-authenticate", b'Bearer realm="websocket"'),
             ],
         },
         {"type": "websocket.http.response.body", "body": body},
     ]
 
 
+def test_deny_for_a_bad_credential_sends_invalid_token() -> None:
+    """A refused credential's 401 carries error="invalid_token"."""
+    start = deny_messages(AuthenticationFailed(), scope=WITH_EXTENSION, realm="websocket")[0]
+    assert start["headers"][-1] == (b"www-authenticate", b'Bearer realm="websocket", error="invalid_token"')
+
+
+def test_deny_for_a_refused_permission_sends_403_insufficient_scope() -> None:
+    """A permission refusal's 403 carries error="insufficient_scope"."""
+    start = deny_messages(InsufficientPermission(), scope=WITH_EXTENSION, realm="websocket")[0]
+    assert (start["status"], start["headers"][-1]) == (
+        403,
+        (b"www-authenticate", b'Bearer realm="websocket", error="insufficient_scope"'),
+    )
+
+
 @pytest.mark.parametrize(
     ("rejection", "status"),
-    [(BadRequest(), 400), (PermissionDenied(), 403), (ServiceUnavailable(), 500)],
+    [(BadRequest(), 400), (PermissionDenied(), 403), (OriginRejected(), 403), (ServiceUnavailable(), 500)],
 )
-def test_deny_without_401_has_no_challenge(rejection: Rejection, status: int) -> None:
-    """Only a 401 carries WWW-Authenticate."""
+def test_deny_without_a_token_problem_has_no_challenge(rejection: Rejection, status: int) -> None:
+    """Refusals that no other token would fix carry no WWW-Authenticate."""
     start = deny_messages(rejection, scope=WITH_EXTENSION, realm="websocket")[0]
     assert (start["status"], [name for name, _ in start["headers"]]) == (
         status,

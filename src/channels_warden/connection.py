@@ -41,6 +41,7 @@ from .exceptions import (
     AuthTimeout,
     BadRequest,
     ConnectionExpired,
+    MissingCredentials,
     PermissionDenied,
     Rejection,
     ServiceUnavailable,
@@ -293,7 +294,7 @@ class Connection:
                 return False
             auth = self.auth or AuthInfo.anonymous()
             if not allow_anonymous and not auth.is_authenticated:
-                raise AuthenticationFailed("no credentials on a route that requires them")
+                raise MissingCredentials("no credentials on a route that requires them")
             await check_permissions(self._permissions, scope, auth)
             limit = self.settings.connection_limit
             if limit is not None and auth.is_authenticated:

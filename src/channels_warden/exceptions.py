@@ -10,8 +10,10 @@ Exception tree::
         ├── BadRequest                 4400  malformed credential or auth message
         │   └── ConflictingCredentials 4400  two credentials name different users
         ├── AuthenticationFailed       4401  missing, invalid or expired credentials
+        │   ├── MissingCredentials     4401  no credential was presented at all
         │   └── CredentialExpired      4401  reason "token_expired"
         ├── PermissionDenied           4403  authenticated but not allowed
+        │   ├── InsufficientPermission 4403  a permission class refused the user
         │   └── OriginRejected         4403  Origin missing, malformed or not allowed
         ├── NotFound                   4404  no route below warden matches the path
         ├── AuthTimeout                4408  no warden.auth frame in time
@@ -79,6 +81,14 @@ class AuthenticationFailed(Rejection):
     code = CloseCode.UNAUTHENTICATED
 
 
+class MissingCredentials(AuthenticationFailed):
+    """No transport found a credential on a route that requires one (4401).
+
+    Kept apart from an invalid credential because RFC 6750 (section 3.1) wants deny mode's
+    ``WWW-Authenticate`` challenge to carry no ``error`` when the client presented no token.
+    """
+
+
 class CredentialExpired(AuthenticationFailed):
     """The credential was valid once and has expired (4401, reason ``token_expired``)."""
 
@@ -90,6 +100,14 @@ class PermissionDenied(Rejection):
     """The user is known but not allowed here (4403)."""
 
     code = CloseCode.FORBIDDEN
+
+
+class InsufficientPermission(PermissionDenied):
+    """An authenticated user was refused by a permission class (4403).
+
+    RFC 6750's ``insufficient_scope``: the credential is fine, the user may not do this. Origin
+    refusals and inactive users are plain :class:`PermissionDenied`, where no other token would help.
+    """
 
 
 class OriginRejected(PermissionDenied):

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Iterable
 from channels.db import database_sync_to_async
 
 from ._types import Scope
-from .exceptions import AuthenticationFailed, PermissionDenied
+from .exceptions import InsufficientPermission, MissingCredentials
 from .identity import AuthInfo
 
 
@@ -78,5 +78,5 @@ async def check_permissions(permissions: Iterable[BasePermission], scope: Scope,
             allowed = await allowed
         if not allowed:
             if not auth.is_authenticated:
-                raise AuthenticationFailed(f"{permission!r} requires an authenticated user")
-            raise PermissionDenied(f"{permission!r} refused the user")
+                raise MissingCredentials(f"{permission!r} requires an authenticated user")
+            raise InsufficientPermission(f"{permission!r} refused the user")

@@ -3,7 +3,7 @@
 A close before ``websocket.accept`` becomes an HTTP 403 in daphne and uvicorn, and a browser reports
 that as close code 1006 with no reason. So by default a rejection is *accept, JSON frame, close with
 a code*: every client, browsers included, can read the code and the frame. Deny mode refuses the HTTP
-handshake instead: 401/403 with ``WWW-Authenticate`` where the server supports the
+handshake instead: 401/403 with an RFC 6750 ``WWW-Authenticate`` where the server supports the
 ``websocket.http.response`` extension (uvicorn), a plain 403 where it does not (daphne).
 """
 
@@ -13,7 +13,7 @@ import json
 
 from ._types import Message, Scope
 from .codes import CloseCode
-from .exceptions import Rejection
+from .exceptions import InsufficientPermission, MissingCredentials, Rejection
 
 MAX_CLOSE_REASON_BYTES = 123
 HTTP_RESPONSE_EXTENSION = "websocket.http.response"
@@ -49,14 +49,22 @@ def close_messages(rejection: Rejection, *, accepted: bool, subprotocol: str | N
     return messages
 
 
-def www_authenticate(rejection: Rejection, realm: str) -> bytes:
-    """An RFC 6750 challenge: ``invalid_token`` for bad credentials, ``invalid_request`` for 4400."""
-    if rejection.code == CloseCode.BAD_REQUEST:
-        error = "invalid_request"
-    elif rejection.code == CloseCode.FORBIDDEN:
+def www_authenticate(rejection: Rejection, realm: str) -> bytes | None:
+    """The RFC 6750 challenge for a deny-mode refusal, or ``None`` when it should carry none.
+
+    Section 3.1: no ``error`` when the client presented no credential, ``invalid_token`` for a
+    credential that is invalid or expired, ``insufficient_scope`` (with 403) when a permission
+    refused an authenticated user. Other refusals (a foreign Origin, a limit, 4400, 4500) are not
+    about the bearer token, so they get no challenge.
+    """
+    if isinstance(rejection, MissingCredentials):
+        return f'Bearer realm="{realm}"'.encode("ascii")
+    if rejection.code == CloseCode.UNAUTHENTICATED:
+        error = "invalid_token"
+    elif isinstance(rejection, InsufficientPermission):
         error = "insufficient_scope"
     else:
-        error = "invalid_token"
+        return None
     return f'Bearer realm="{realm}", error="{error}"'.encode("ascii")
 
 
@@ -67,8 +75,9 @@ def deny_messages(rejection: Rejection, *, scope: Scope, realm: str) -> list[Mes
     status = rejection.code.http_status
     body = json.dumps(disconnect_payload(rejection)).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    if status == 401:
-        headers.append((b"www-authenticate", www_authenticate(rejection, realm)))
+    challenge = www_authenticate(rejection, realm)
+    if challenge is not None:
+        headers.append((b"www-authenticate", challenge))
     if rejection.retry_after is not None:
         headers.append((b"retry-after", str(rejection.retry_after).encode()))
     return [

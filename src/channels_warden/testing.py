@@ -10,6 +10,10 @@ tests do not pass on the communicator and fail in production::
 
     outcome = await handshake(WardenCommunicator(application, "/ws/chat/lobby/"))
     assert outcome.close_code == CloseCode.UNAUTHENTICATED
+
+Importing this module does not import daphne: :class:`WardenCommunicator` builds on
+:class:`channels_warden.communicator.WebsocketCommunicator`, not on ``channels.testing`` (whose
+package imports daphne's live server), so a project served by uvicorn alone can use it.
 """
 
 from __future__ import annotations
@@ -21,10 +25,10 @@ from importlib import import_module
 from typing import Any, Literal
 
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.conf import settings
 
 from ._types import ASGIApp, Message
+from .communicator import WebsocketCommunicator
 
 #: Close code a browser reports when the server refused the HTTP upgrade.
 ABNORMAL_CLOSURE = 1006
@@ -41,7 +45,7 @@ _DEFAULT_TRANSPORT: dict[str, TransportKind] = {
 _SCHEME = {"jwt": ("Bearer", "bearer"), "drf": ("Token", "token"), "knox": ("Token", "token")}
 
 
-class WardenCommunicator(WebsocketCommunicator):  # type: ignore[misc]
+class WardenCommunicator(WebsocketCommunicator):
     """A ``WebsocketCommunicator`` whose scope looks like a real server's.
 
     It adds ``Host`` and ``Origin`` headers, ``client`` and ``server`` addresses and, optionally, the
@@ -114,7 +118,7 @@ async def handshake(communicator: WardenCommunicator, timeout: float = 1.0) -> H
         )
     assert first["type"] == "websocket.accept", first
     subprotocol = first.get("subprotocol")
-    if await communicator.receive_nothing(timeout=0.05):
+    if await communicator.receive_nothing(timeout=0.05):  # type: ignore[no-untyped-call]
         return HandshakeOutcome(admitted=True, subprotocol=subprotocol)
     second = await communicator.receive_output(timeout)
     frame = _disconnect_frame(second)

@@ -20,15 +20,21 @@ from .helpers import access_claims, assert_refused, crafted_jwt, create_user, di
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-CHALLENGE = 'Bearer realm="websocket", error="invalid_token"'
+# RFC 6750 section 3.1: no error when no token was presented; invalid_token for a refused one;
+# insufficient_scope (403) when a permission refused an authenticated user.
+NO_TOKEN = 'Bearer realm="websocket"'
+INVALID_TOKEN = 'Bearer realm="websocket", error="invalid_token"'
+INSUFFICIENT_SCOPE = 'Bearer realm="websocket", error="insufficient_scope"'
 
 
 def close_reason(ws: Any, reason: str) -> str:
     return reason if ws.server.kind == "uvicorn" else ""
 
 
-def assert_denied(ws: Any, outcome: Any, code: int, reason: str | None = None) -> None:
-    """The upgrade was refused with the HTTP form of ``code`` this server is able to send."""
+def assert_denied(
+    ws: Any, outcome: Any, code: int, reason: str | None = None, *, challenge: str | None = None
+) -> None:
+    """The upgrade was refused with the HTTP form of ``code`` (and ``challenge``) this server can send."""
     assert outcome.whoami is None
     assert outcome.frame is None
     if ws.server.kind == "daphne":
@@ -38,10 +44,7 @@ def assert_denied(ws: Any, outcome: Any, code: int, reason: str | None = None) -
     assert outcome.status == status
     assert outcome.response_headers["content-type"] == "application/json"
     assert json.loads(outcome.body) == disconnect(code, reason)
-    if status == 401:
-        assert outcome.response_headers["www-authenticate"] == CHALLENGE
-    else:
-        assert "www-authenticate" not in outcome.response_headers
+    assert outcome.response_headers.get("www-authenticate") == challenge
 
 
 # Close mode -----------------------------------------------------------------------------------------
@@ -92,8 +95,13 @@ async def test_close_mode_refusal_echoes_the_marker_subprotocol(ws: Any) -> None
 
 
 async def test_deny_mode_without_credentials(ws: Any) -> None:
-    """No credentials under ``/deny/``: uvicorn 401 + ``WWW-Authenticate`` + JSON; daphne a plain 403."""
-    assert_denied(ws, await ws.handshake("/deny/ws/echo/"), 4401)
+    """No credentials under ``/deny/``: uvicorn 401, a challenge without ``error``; daphne a plain 403."""
+    assert_denied(ws, await ws.handshake("/deny/ws/echo/"), 4401, challenge=NO_TOKEN)
+
+
+async def test_deny_mode_anonymous_on_a_permission_route(ws: Any) -> None:
+    """No credentials on ``/deny/ws/staff/``: a permission needs a user, so 401 without ``error`` too."""
+    assert_denied(ws, await ws.handshake("/deny/ws/staff/"), 4401, challenge=NO_TOKEN)
 
 
 async def test_deny_mode_with_invalid_token(ws: Any) -> None:
@@ -101,7 +109,7 @@ async def test_deny_mode_with_invalid_token(ws: Any) -> None:
     outcome = await ws.handshake(
         "/deny/ws/echo/", headers=[("Authorization", f"Token {secrets.token_hex(20)}")]
     )
-    assert_denied(ws, outcome, 4401)
+    assert_denied(ws, outcome, 4401, challenge=INVALID_TOKEN)
 
 
 async def test_deny_mode_with_expired_token(ws: Any, make_user: Any) -> None:
@@ -110,7 +118,7 @@ async def test_deny_mode_with_expired_token(ws: Any, make_user: Any) -> None:
     claims = await database_sync_to_async(access_claims)(user)
     token = crafted_jwt({**claims, "iat": now() - 600, "exp": now() - 300})
     outcome = await ws.handshake("/deny/ws/echo/", headers=[("Authorization", f"Bearer {token}")])
-    assert_denied(ws, outcome, 4401, "token_expired")
+    assert_denied(ws, outcome, 4401, "token_expired", challenge=INVALID_TOKEN)
 
 
 async def test_deny_mode_with_malformed_credential(ws: Any) -> None:
@@ -133,11 +141,11 @@ async def test_deny_mode_with_inactive_user(ws: Any, make_user: Any) -> None:
 
 
 async def test_deny_mode_route_permission_refusal(ws: Any, make_user: Any) -> None:
-    """A non-staff user on ``/deny/ws/staff/``: the guard's refusal is denied at the HTTP level too (403)."""
+    """A non-staff user on ``/deny/ws/staff/``: 403 with RFC 6750's ``insufficient_scope`` challenge."""
     user = await create_user(make_user)
     token = await mint(user, "drf")
     outcome = await ws.handshake("/deny/ws/staff/", headers=[("Authorization", f"Token {token}")])
-    assert_denied(ws, outcome, 4403)
+    assert_denied(ws, outcome, 4403, challenge=INSUFFICIENT_SCOPE)
 
 
 async def test_deny_mode_admits_valid_credentials(ws: Any, make_user: Any) -> None:
