@@ -15,6 +15,7 @@ const HINTS = {
   4400: "never", // malformed credential: a client bug
   4401: "refresh", // missing or invalid credentials
   4403: "never", // origin, room or user not allowed
+  4404: "never", // no such WebSocket route
   4408: "retry", // first-message auth timed out
   4409: "never", // replaced by a newer socket of the same user
   4429: "backoff", // limit or throttle: wait retry_after
@@ -28,6 +29,7 @@ const MESSAGES = {
   4400: "The server could not read this client's credentials",
   4401: "Not signed in, or the sign-in has expired",
   4403: "Forbidden",
+  4404: "No such connection address",
   4408: "Signing in took too long",
   4409: "Replaced by a newer connection",
   4429: "Too many connections",

@@ -133,13 +133,17 @@ class RawClient:
                     writer.write_eof()
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the server stopped reading an oversized request; what it answered is still readable
-            return await asyncio.wait_for(self._read_answer(reader, writer), TIMEOUT)
+            return await asyncio.wait_for(self._read_answer(reader, writer, ended=end_request), TIMEOUT)
         finally:
             writer.close()
             with contextlib.suppress(OSError):
                 await writer.wait_closed()
 
-    async def _read_answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> RawOutcome:
+    async def _read_answer(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, ended: bool = False
+    ) -> RawOutcome:
+        """Read the server's answer; after ``end_request`` the client can write nothing more, so a 101
+        is read as it comes (warden's refusal frame needs no prompt) instead of asking ``whoami``."""
         try:
             head = await reader.readuntil(b"\r\n\r\n")
         except asyncio.IncompleteReadError as exc:
@@ -158,8 +162,9 @@ class RawClient:
             length = outcome.headers.get("content-length")
             outcome.body = await (reader.readexactly(int(length)) if length else reader.read())
             return outcome
-        writer.write(masked_frame(OP_TEXT, b"whoami"))
-        await writer.drain()
+        if not ended:
+            writer.write(masked_frame(OP_TEXT, b"whoami"))
+            await writer.drain()
         opcode, payload = await read_frame(reader)
         if opcode == OP_TEXT:
             message = json.loads(payload)
@@ -171,7 +176,8 @@ class RawClient:
         assert opcode == OP_CLOSE, (opcode, payload)
         (outcome.close_code,) = struct.unpack("!H", payload[:2])
         outcome.close_reason = payload[2:].decode()
-        writer.write(masked_frame(OP_CLOSE, payload[:2]))
-        with contextlib.suppress(OSError):
-            await writer.drain()
+        if not ended:
+            writer.write(masked_frame(OP_CLOSE, payload[:2]))
+            with contextlib.suppress(OSError):
+                await writer.drain()
         return outcome
