@@ -28,6 +28,8 @@ logger = logging.getLogger("channels_warden.revocation")
 GROUP = "warden.revocations"
 MESSAGE_TYPE = "warden.revoke"
 REKEY_TYPE = "warden.rekey"
+#: A user was saved: forget what the identity cache holds of them (no socket closes).
+PURGE_TYPE = "warden.purge"
 #: channels_redis forgets group members after ``group_expiry`` (a day by default): rejoin hourly.
 REJOIN_SECONDS = 3600.0
 MAX_BACKOFF_SECONDS = 5.0
@@ -122,6 +124,8 @@ async def broadcast(message: dict[str, Any], *, alias: str = "default") -> None:
             logger.warning("no channel layer %r: revocations reach this process only", alias)
         if message["type"] == REKEY_TYPE:
             registry.rekey_session(message["old"], message["new"])
+        elif message["type"] == PURGE_TYPE:
+            identity_cache.purge(user=message.get("user"))
         else:
             await close_matching(message)
         return
@@ -245,6 +249,8 @@ class RevocationListener:
             try:
                 if message.get("type") == REKEY_TYPE:
                     registry.rekey_session(message["old"], message["new"])
+                elif message.get("type") == PURGE_TYPE:
+                    identity_cache.purge(user=message.get("user"))
                 elif message.get("type") == MESSAGE_TYPE:
                     closed = await close_matching(message)
                     if closed:

@@ -59,6 +59,17 @@ PROFILES: dict[str, dict[str, object]] = {
     "evict": {"CONNECTION_LIMIT": {"MAX": 2, "POLICY": "evict_oldest", "LEASE": 3}},
     "throttle": {"HANDSHAKE_THROTTLE": {"FAILURES": 3, "WINDOW": 5}},
     "cached": {"IDENTITY_CACHE": {"TTL": 60, "MAX_ENTRIES": 100}},
+    # The same cache under other options of the same authenticator class: entries must not be shared.
+    "cached-lax": {
+        "AUTHENTICATORS": [
+            {"CLASS": _JWT, "OPTIONS": {"token_class": "rest_framework_simplejwt.tokens.UntypedToken"}}
+        ],
+        "IDENTITY_CACHE": {"TTL": 60, "MAX_ENTRIES": 100},
+    },
+    "cached-stateless": {
+        "AUTHENTICATORS": [{"CLASS": _JWT, "OPTIONS": {"mode": "stateless"}}],
+        "IDENTITY_CACHE": {"TTL": 60, "MAX_ENTRIES": 100},
+    },
 }
 
 application = ProtocolTypeRouter(

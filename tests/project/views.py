@@ -58,6 +58,9 @@ def user_action_view(request: HttpRequest, username: str, action: str) -> JsonRe
     if action == "deactivate":
         user.is_active = False
         user.save()
+    elif action == "demote":
+        user.is_staff = False
+        user.save()
     elif action == "delete":
         user.delete()
     elif action == "delete-tokens":
