@@ -12,7 +12,8 @@ from .conf import WardenSettings, warden_settings
 from .connection import SCOPE_KEY, Connection, HandshakeRejected
 from .exceptions import Rejection, ServiceUnavailable
 from .revocation import listener
-from .throttle import check as check_throttle
+from .throttle import ThrottleConfig, release, settle
+from .throttle import reserve as throttle_reserve
 
 logger = logging.getLogger("channels_warden.auth")
 
@@ -43,20 +44,26 @@ class WardenMiddleware:
             return
         listener.ensure_running()
         connection = Connection(scope, receive, send, self.settings)
+        throttle = None
         try:
             # Inside the try: a custom transport that raises here must fail closed too.
             connection.accept_subprotocol = accept_subprotocol(scope, self.settings)
-            throttle = self.settings.handshake_throttle
-            if throttle is not None:
-                await check_throttle(scope, throttle)
+            if self.settings.handshake_throttle is not None:
+                await throttle_reserve(scope, self.settings.handshake_throttle)  # 4429 when spent
+                throttle = self.settings.handshake_throttle
             admission = await authenticate_handshake(scope, self.settings)
         except Rejection as exc:
+            await _settle(scope, throttle, exc)
             await connection.reject(exc)
             return
         except Exception:  # fail closed: any error refuses the socket
             logger.exception("authentication of websocket %s failed", scope.get("path"))
-            await connection.reject(ServiceUnavailable("authentication raised; failing closed"))
+            refusal = ServiceUnavailable("authentication raised; failing closed")
+            await _settle(scope, throttle, refusal)
+            await connection.reject(refusal)
             return
+        if throttle is not None:
+            await _settle(scope, throttle, None)
         connection.auth = admission.auth
         app_scope = admission.app_scope
         app_scope[SCOPE_KEY] = connection
@@ -67,6 +74,19 @@ class WardenMiddleware:
             pass
         finally:
             await connection.finish()
+
+
+async def _settle(scope: Scope, throttle: ThrottleConfig | None, refusal: Rejection | None) -> None:
+    """Settle the throttle's reserved attempt (kept only for a refusal that counts); never raises."""
+    if throttle is None:
+        return
+    try:
+        if refusal is None:
+            await release(scope, throttle)
+        else:
+            await settle(scope, throttle, refusal)
+    except Exception:  # the verdict stands; only the count is off
+        logger.exception("could not settle a throttled handshake")
 
 
 def WardenMiddlewareStack(inner: ASGIApp, *, settings: Mapping[str, Any] | None = None) -> ASGIApp:
