@@ -157,6 +157,14 @@ async def test_origin_refusals_do_not_count() -> None:
     assert (await refuse(application)).close_code == 4401
 
 
+async def test_a_refused_origin_never_takes_a_slot(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A foreign Origin is refused before the throttle reserves anything, not reserved and given back."""
+    reserved: list[str] = []
+    monkeypatch.setattr(throttle, "_reserve_sync", lambda key, config: reserved.append(key))
+    outcome = await refuse(app(), origin="http://evil.example")
+    assert (outcome.close_code, reserved) == (4403, [])
+
+
 async def test_admitted_handshakes_give_their_attempt_back() -> None:
     """Admissions use no budget: more of them than FAILURES all pass."""
     application = WardenMiddleware(

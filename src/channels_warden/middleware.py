@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from ._types import ASGIApp, Receive, Scope, Send
-from .admission import accept_subprotocol, authenticate_handshake
+from .admission import accept_subprotocol, authenticate_handshake, check_origin
 from .conf import WardenSettings, warden_settings
 from .connection import SCOPE_KEY, Connection, HandshakeRejected
 from .exceptions import Rejection, ServiceUnavailable
@@ -49,6 +49,9 @@ class WardenMiddleware:
             # Inside the try: a custom transport that raises here must fail closed too.
             connection.accept_subprotocol = accept_subprotocol(scope, self.settings)
             if self.settings.handshake_throttle is not None:
+                # A refused Origin never takes a slot, not even for a moment: a foreign page must
+                # not be able to crowd the victim's address out with sockets in flight.
+                check_origin(scope, self.settings)
                 await throttle_reserve(scope, self.settings.handshake_throttle)  # 4429 when spent
                 throttle = self.settings.handshake_throttle
             admission = await authenticate_handshake(scope, self.settings)
