@@ -140,3 +140,8 @@ def test_dumps_is_compact() -> None:
         dumps({"type": "warden.refreshed", "expires_at": None})
         == '{"type":"warden.refreshed","expires_at":null}'
     )
+
+
+def test_escaped_non_ascii_text_is_the_applications() -> None:
+    """json.dumps escapes every non-ASCII character; such frames are not control frames."""
+    assert parse_control(json.dumps({"type": "chat", "text": "Grüße, 世界 " * 50}), max_bytes=100) is None

@@ -33,7 +33,9 @@ ENVELOPE_BYTES = 1024
 #: A control frame is one flat object; anything deeper is not one.
 MAX_DEPTH = 8
 
-_UNICODE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+#: The ``\\uXXXX`` escapes that can spell ``type`` or ``warden.``: lower-case ASCII letters and ``.``.
+#: Text full of other escapes (``json.dumps`` escapes every non-ASCII character) costs no callback.
+_UNICODE_ESCAPE = re.compile(r"\\u(00(?:[67][0-9a-fA-F]|2[eE]))")
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]")
 #: A ``"type"`` key with a ``warden.`` value, at any depth (over-approximate on purpose).
@@ -41,7 +43,7 @@ _WARDEN_TYPE = re.compile(r'"type"\s*:\s*"warden\.')
 
 
 def _unescaped(text: str) -> str:
-    """``text`` with its ``\\uXXXX`` escapes decoded: enough to see what a key or value spells.
+    """``text`` with the escapes that could spell ``warden.`` decoded: enough to see what it spells.
 
     Not a JSON decoder (``\\\\u0077`` is decoded too), but it never hides a ``warden.`` type, which
     is all it is used for: it may only make a frame look like a control frame when it is not one.
