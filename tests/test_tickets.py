@@ -349,3 +349,33 @@ async def test_user_wide_revocation_voids_tickets_in_the_broadcast(alice: Any) -
     voided = await database_sync_to_async(issue_ticket)(alice)
     await disconnect(user=alice)
     assert await database_sync_to_async(redeem_ticket)(voided) is None
+
+
+async def test_a_cache_failure_while_voiding_does_not_stop_the_revocation(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """If the ticket cache is down, the revocation is still broadcast and the log says why."""
+    from channels_warden import tickets
+    from channels_warden.revocation import MESSAGE_TYPE, revocation_message
+
+    sent: list[dict[str, Any]] = []
+
+    def cache_down(user_id: str) -> None:
+        raise ConnectionError("cache down")
+
+    class Layer:
+        async def group_send(self, group: str, message: dict[str, Any]) -> None:
+            sent.append(message)
+
+    monkeypatch.setattr(tickets, "void_user_tickets", cache_down)
+    monkeypatch.setattr("channels_warden.revocation.get_channel_layer", lambda alias: Layer())
+    from channels_warden.revocation import broadcast
+
+    await broadcast(revocation_message(user=7))
+    assert (
+        [m["type"] for m in sent],
+        [r.getMessage() for r in caplog.records if r.levelname == "ERROR"],
+    ) == (
+        [MESSAGE_TYPE],
+        ["could not void the outstanding tickets of user 7"],
+    )

@@ -114,33 +114,16 @@ async def close_matching(message: dict[str, Any]) -> int:
 _warned_no_layer = False
 
 
-def _names_a_whole_user(message: dict[str, Any]) -> bool:
-    return (
-        message["type"] == MESSAGE_TYPE
-        and message.get("user") is not None
-        and not any(message.get(key) for key in ("session_key", "token_id", "connection_id"))
-    )
-
-
-async def _void_tickets(user: str) -> None:
-    """Void the user's outstanding tickets once, from the sender (they live in a shared cache)."""
-    from .cachelock import in_thread
-    from .tickets import void_user_tickets
-
-    try:
-        await in_thread(void_user_tickets, user)
-    except Exception:  # the revocation still goes out; tickets end with their TTL
-        logger.exception("could not void the outstanding tickets of user %s", user)
-
-
 async def broadcast(message: dict[str, Any], *, alias: str = "default") -> None:
     """Send ``message`` to every process's listener (or handle it here without a channel layer).
 
     A revocation of a whole user also voids the user's outstanding tickets.
     """
     global _warned_no_layer
-    if _names_a_whole_user(message):
-        await _void_tickets(str(message["user"]))
+    if message["type"] == MESSAGE_TYPE:
+        from .tickets import void_revoked_tickets
+
+        await void_revoked_tickets(message)
     layer = get_channel_layer(alias)
     if layer is None:
         if not _warned_no_layer:

@@ -18,8 +18,10 @@ user's *ticket epoch* (a random value in the ticket cache that each ticket recor
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -29,12 +31,15 @@ from django.core.cache import caches
 
 from ._types import Scope
 from .authenticators.base import AuthResult, BaseAuthenticator
+from .cachelock import in_thread
 from .credentials import Credential
 from .exceptions import AuthenticationFailed, PermissionDenied
 from .identity import CredentialInfo
 from .origins import parse_origin, read_origin
 from .ticket_sources import check_token_source, session_user
 from .transports import QueryStringTransport
+
+logger = logging.getLogger("channels_warden.revocation")
 
 TICKET_BYTES = 32
 CACHE_PREFIX = "warden:ticket:"
@@ -87,6 +92,22 @@ def void_user_tickets(user_id: str) -> None:
     Called for every revocation that names a whole user; an evicted epoch voids them as well.
     """
     caches[_settings().TICKET_CACHE].set(_epoch_key(user_id), secrets.token_hex(8), timeout=EPOCH_SECONDS)
+
+
+async def void_revoked_tickets(message: Mapping[str, Any]) -> None:
+    """Void the outstanding tickets of the user a revocation names as a whole; never raises.
+
+    Called once, by the process that broadcasts the revocation (tickets live in a shared cache).
+    A revocation of one session, token or connection leaves the user's other tickets alone: the
+    source check at redemption catches tickets of that session or token.
+    """
+    user = message.get("user")
+    if user is None or any(message.get(key) for key in ("session_key", "token_id", "connection_id")):
+        return
+    try:
+        await in_thread(void_user_tickets, str(user))
+    except Exception:  # the revocation still goes out; the tickets end with their TTL
+        logger.exception("could not void the outstanding tickets of user %s", user)
 
 
 def issue_ticket(
