@@ -8,11 +8,13 @@ from typing import Any
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from channels_warden.authenticators import DRFTokenAuthenticator, SimpleJWTAuthenticator
 from channels_warden.credentials import Credential
 from channels_warden.identity import CredentialInfo
-from channels_warden.identity_cache import CacheConfig, IdentityCache
+from channels_warden.identity_cache import CacheConfig, IdentityCache, config_fingerprint
 
 CONFIG = CacheConfig(ttl=60, max_entries=3)
+DRF = DRFTokenAuthenticator()
 
 
 def model_user(pk: int) -> Any:
@@ -29,7 +31,7 @@ def credential(secret: str = "a" * 40, scheme: str = "token") -> Credential:
 def stored(cache: IdentityCache, secret: str = "a" * 40, pk: int = 1, **info: Any) -> Credential:
     cred = credential(secret)
     user, generation = model_user(pk), cache.generation
-    cache.put(cred, "drf_token", user, CredentialInfo(**info), config=CONFIG, generation=generation)
+    cache.put(cred, DRF, user, CredentialInfo(**info), config=CONFIG, generation=generation)
     return cred
 
 
@@ -37,29 +39,58 @@ def test_a_stored_credential_is_found_as_a_copy_of_its_user() -> None:
     """A hit returns the same identity, but a copy: consumers cannot change each other's user."""
     cache = IdentityCache()
     cred = stored(cache, token_id="drf:1")
-    user, info = cache.get(cred, "drf_token")  # type: ignore[misc]
-    again, _ = cache.get(cred, "drf_token")  # type: ignore[misc]
+    user, info = cache.get(cred, DRF)  # type: ignore[misc]
+    again, _ = cache.get(cred, DRF)  # type: ignore[misc]
     assert (user.pk, info.token_id, user is again) == (1, "drf:1", False)
 
 
 def test_another_authenticator_does_not_hit() -> None:
     """An entry made by one authenticator is not an answer for another."""
     cache = IdentityCache()
-    assert cache.get(stored(cache), "simplejwt") is None
+    assert cache.get(stored(cache), SimpleJWTAuthenticator(schemes=["token"])) is None
+
+
+def test_same_class_with_other_options_does_not_hit() -> None:
+    """An entry made under one configuration of a class is not an answer for another configuration."""
+    cache = IdentityCache()
+    cred = credential(scheme="bearer")
+    lax = SimpleJWTAuthenticator(token_class="rest_framework_simplejwt.tokens.UntypedToken")
+    cache.put(cred, lax, model_user(1), CredentialInfo(), config=CONFIG, generation=cache.generation)
+    assert cache.get(cred, SimpleJWTAuthenticator()) is None
+
+
+def test_an_equal_configuration_in_another_instance_hits() -> None:
+    """A settings reload builds new instances; with the same options they share the entries."""
+    cache = IdentityCache()
+    assert cache.get(stored(cache), DRFTokenAuthenticator()) is not None
+
+
+def test_fingerprint_covers_mode_token_class_and_schemes() -> None:
+    """Every option of SimpleJWTAuthenticator changes its fingerprint; their order does not."""
+    prints = {
+        config_fingerprint(SimpleJWTAuthenticator()),
+        config_fingerprint(SimpleJWTAuthenticator(mode="stateless")),
+        config_fingerprint(SimpleJWTAuthenticator(token_class="x.Token")),
+        config_fingerprint(SimpleJWTAuthenticator(schemes=["jwt"])),
+    }
+    same = config_fingerprint(SimpleJWTAuthenticator(schemes=["jwt", "bearer"])) == config_fingerprint(
+        SimpleJWTAuthenticator(schemes=["bearer", "jwt"])
+    )
+    assert (len(prints), same) == (4, True)
 
 
 def test_scheme_is_part_of_the_key() -> None:
     """The same secret under another scheme is another credential."""
     cache = IdentityCache()
     stored(cache, "s" * 40)
-    assert cache.get(credential("s" * 40, scheme="bearer"), "drf_token") is None
+    assert cache.get(credential("s" * 40, scheme="bearer"), DRF) is None
 
 
 def test_entry_never_outlives_its_credential() -> None:
     """An entry for a credential that has expired is gone, whatever the TTL."""
     cache = IdentityCache()
     cred = stored(cache, expires_at=time.time() - 1)
-    assert (cache.get(cred, "drf_token"), len(cache)) == (None, 0)
+    assert (cache.get(cred, DRF), len(cache)) == (None, 0)
 
 
 def test_entry_expires_after_the_ttl(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -68,7 +99,7 @@ def test_entry_expires_after_the_ttl(monkeypatch: pytest.MonkeyPatch) -> None:
     cred = stored(cache)
     later = time.time() + CONFIG.ttl + 1
     monkeypatch.setattr(time, "time", lambda: later)
-    assert cache.get(cred, "drf_token") is None
+    assert cache.get(cred, DRF) is None
 
 
 def test_purge_by_user_forgets_only_that_users_entries() -> None:
@@ -76,7 +107,7 @@ def test_purge_by_user_forgets_only_that_users_entries() -> None:
     cache = IdentityCache()
     alice, bob = stored(cache, "a" * 40, pk=1), stored(cache, "b" * 40, pk=2)
     assert cache.purge(user="1") == 1
-    assert (cache.get(alice, "drf_token"), cache.get(bob, "drf_token") is not None) == (None, True)
+    assert (cache.get(alice, DRF), cache.get(bob, DRF) is not None) == (None, True)
 
 
 def test_purge_by_token_id() -> None:
@@ -84,7 +115,7 @@ def test_purge_by_token_id() -> None:
     cache = IdentityCache()
     first = stored(cache, "a" * 40, token_id="drf:a")
     stored(cache, "b" * 40, token_id="drf:b")
-    assert (cache.purge(token_id="drf:a"), cache.get(first, "drf_token"), len(cache)) == (1, None, 1)
+    assert (cache.purge(token_id="drf:a"), cache.get(first, DRF), len(cache)) == (1, None, 1)
 
 
 def test_purge_limited_to_an_authenticator() -> None:
@@ -107,8 +138,8 @@ def test_result_verified_before_a_purge_is_not_stored() -> None:
     generation = cache.generation
     cache.purge(user="1")
     cred = credential()
-    cache.put(cred, "drf_token", model_user(1), CredentialInfo(), config=CONFIG, generation=generation)
-    assert cache.get(cred, "drf_token") is None
+    cache.put(cred, DRF, model_user(1), CredentialInfo(), config=CONFIG, generation=generation)
+    assert cache.get(cred, DRF) is None
 
 
 def test_least_recently_stored_entries_go_first_past_max_entries() -> None:
@@ -117,7 +148,7 @@ def test_least_recently_stored_entries_go_first_past_max_entries() -> None:
     first = stored(cache, "1" * 40)
     for secret in ("2" * 40, "3" * 40, "4" * 40):
         stored(cache, secret)
-    assert (len(cache), cache.get(first, "drf_token")) == (3, None)
+    assert (len(cache), cache.get(first, DRF)) == (3, None)
 
 
 def test_clear_empties_and_invalidates_in_flight_results() -> None:

@@ -356,3 +356,56 @@ async def test_listener_ignores_revocations_for_other_processes(
     await disconnect(user=ALICE)
     await asyncio.wait_for(socket.changed.wait(), timeout=5)
     assert socket.revoked == [(4499, "revoked")]
+
+
+# -- identity-cache purges ---------------------------------------------------------------------------
+
+
+def _cached_alice() -> Any:
+    """Put an entry for user 1 in the process's identity cache; return its credential."""
+    from channels_warden.authenticators import DRFTokenAuthenticator
+    from channels_warden.credentials import Credential
+    from channels_warden.identity import CredentialInfo
+    from channels_warden.identity_cache import CacheConfig, identity_cache
+
+    identity_cache.clear()
+    credential = Credential("token", "k" * 40, "header")
+    identity_cache.put(
+        credential,
+        DRFTokenAuthenticator(),
+        User(pk=1, username="alice"),
+        CredentialInfo(),
+        config=CacheConfig(),
+        generation=identity_cache.generation,
+    )
+    return credential
+
+
+async def test_purge_without_a_channel_layer_forgets_the_user_and_closes_nothing(
+    registry: ConnectionRegistry, no_channel_layer: None
+) -> None:
+    """A warden.purge message empties the user's cache entries and leaves their sockets open."""
+    from channels_warden.authenticators import DRFTokenAuthenticator
+    from channels_warden.identity_cache import identity_cache
+
+    credential = _cached_alice()
+    socket = alice_socket()
+    registry.add(socket)  # type: ignore[arg-type]
+    await broadcast({"type": revocation.PURGE_TYPE, "user": "1"})
+    assert (identity_cache.get(credential, DRFTokenAuthenticator()), socket.revoked) == (None, [])
+
+
+async def test_listener_applies_purges(
+    registry: ConnectionRegistry, running_listener: RevocationListener
+) -> None:
+    """A purge sent to the group reaches this process's identity cache through the listener."""
+    from channels_warden.authenticators import DRFTokenAuthenticator
+    from channels_warden.identity_cache import identity_cache
+
+    credential = _cached_alice()
+    socket = alice_socket(conn_id="c9", session_key="s")
+    registry.add(socket)  # type: ignore[arg-type]
+    await broadcast({"type": revocation.PURGE_TYPE, "user": "1"})
+    await disconnect(session_key="s")  # applied after the purge: a marker that the purge is done
+    await asyncio.wait_for(socket.changed.wait(), timeout=5)
+    assert identity_cache.get(credential, DRFTokenAuthenticator()) is None

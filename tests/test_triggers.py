@@ -228,3 +228,34 @@ def test_request_without_password_change_rekeys_nothing(broadcasts: list[dict[st
 
     http.SessionContextMiddleware(cycle)(request)
     assert broadcasts == []
+
+
+def test_saving_a_user_purges_their_cache_entries_on_commit(
+    make_user: Any, broadcasts: list[dict[str, Any]], django_capture_on_commit_callbacks: Any
+) -> None:
+    """Any save (here a demotion from staff) broadcasts warden.purge, and only once it commits."""
+    user = make_user(is_staff=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        user.is_staff = False
+        user.save()
+        assert broadcasts == []
+    assert broadcasts == [{"type": "warden.purge", "user": str(user.pk)}]
+
+
+def test_saving_only_last_login_purges_nothing(
+    make_user: Any, broadcasts: list[dict[str, Any]], django_capture_on_commit_callbacks: Any
+) -> None:
+    """update_last_login (every login) changes nothing a permission reads."""
+    user = make_user()
+    with django_capture_on_commit_callbacks(execute=True):
+        user.save(update_fields=["last_login"])
+    assert broadcasts == []
+
+
+def test_creating_a_user_purges_nothing(
+    make_user: Any, broadcasts: list[dict[str, Any]], django_capture_on_commit_callbacks: Any
+) -> None:
+    """A new user has nothing cached."""
+    with django_capture_on_commit_callbacks(execute=True):
+        make_user()
+    assert broadcasts == []

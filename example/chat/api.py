@@ -170,6 +170,18 @@ def room_or_404(slug: str) -> Room:
     return room
 
 
+def visible_room_or_404(user: Any, slug: str) -> Room:
+    """The room if ``user`` may read it; otherwise the same 404 whether it exists or not.
+
+    A private room answers like an unknown one, as the WebSocket side does (4403 for both), so that
+    nobody learns which private rooms exist.
+    """
+    room = Room.objects.visible_to(user).filter(slug=slug).first()
+    if room is None:
+        raise exceptions.NotFound("no such room")
+    return room
+
+
 class RoomListView(APIView):
     """``GET``: the rooms the user may open (public ones, private ones it belongs to; all for staff)."""
 
@@ -186,9 +198,7 @@ class RoomMessagesView(APIView):
     """``GET ?before=<id>&limit=<n>``: a page of history, oldest first, and whether older ones exist."""
 
     def get(self, request: Request, slug: str) -> Response:
-        room = room_or_404(slug)
-        if not Room.objects.visible_to(request.user).filter(pk=room.pk).exists():
-            raise exceptions.PermissionDenied("this room is private")
+        room = visible_room_or_404(request.user, slug)
         before = _bounded_int(request, "before", None, 1, None)
         limit = _bounded_int(request, "limit", DEFAULT_PAGE, 1, MAX_PAGE)
         assert limit is not None
@@ -207,6 +217,27 @@ class RoomMessagesView(APIView):
             for message in reversed(page[:limit])
         ]
         return Response({"messages": messages, "has_more": len(page) > limit})
+
+
+class RoomDetailView(APIView):
+    """``PATCH {"private": true|false}`` (staff): open or close a room.
+
+    Making a room private takes every socket of a non-member out of it, in every process
+    (``chat.signals``); the admin and the shell do the same.
+    """
+
+    permission_classes = [IsAdminUser]
+    parser_classes = [JSONParser]
+
+    def patch(self, request: Request, slug: str) -> Response:
+        room = room_or_404(slug)
+        data = request.data if isinstance(request.data, dict) else {}
+        private = data.get("private")
+        if set(data) != {"private"} or not isinstance(private, bool):
+            raise exceptions.ValidationError({"private": "must be true or false, and the only field"})
+        room.private = private
+        room.save(update_fields=["private"])
+        return Response({"slug": room.slug, "title": room.title, "private": room.private})
 
 
 class RemoveMemberView(APIView):

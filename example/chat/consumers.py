@@ -153,10 +153,25 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     # Rooms ------------------------------------------------------------------------------------
 
+    async def admit(self, slug: str) -> Room | None:
+        """The room if this user may be in it, with the socket already in the room's group.
+
+        The group comes first and the check second: a room made private after the check sends its
+        ``chat.access`` event to a group this socket is already in, and the event is handled after
+        the current frame, once the room is in ``self.rooms``. Messages that arrive in between are
+        dropped by :meth:`chat_message`, which only delivers rooms in ``self.rooms``.
+        """
+        if not is_slug(slug):  # not a room name, nor a valid group name
+            return None
+        await self.channel_layer.group_add(room_group(slug), self.channel_name)
+        room = await database_sync_to_async(visible_room)(self.user, slug)
+        if room is None and slug not in self.rooms:
+            await self.channel_layer.group_discard(room_group(slug), self.channel_name)
+        return room
+
     async def enter(self, room: Room) -> None:
-        """Start receiving the room's messages and tell the room who is in it now."""
+        """Start receiving the room's messages (the socket is in its group) and tell the room who is in it."""
         self.rooms[room.slug] = room
-        await self.channel_layer.group_add(room_group(room.slug), self.channel_name)
         try:
             snapshot = await tracker.enter(room.slug, self.channel_name, self.username)
         except Exception:  # presence is best effort: the socket still chats
@@ -200,6 +215,17 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.send_frame(presence_frame(room, event["users"]))
 
     async def chat_removed(self, event: dict[str, Any]) -> None:
+        if event["room"] in self.rooms:
+            await self.lose(event["room"])
+
+    async def chat_access(self, event: dict[str, Any]) -> None:
+        """The room became private: leave it unless this user may still be in it."""
+        slug = event["room"]
+        if slug in self.rooms and await database_sync_to_async(visible_room)(self.user, slug) is None:
+            await self.lose(slug)
+
+    async def lose(self, slug: str) -> None:
+        """This user may no longer be in room ``slug`` (removed, or the room became private)."""
         raise NotImplementedError
 
     async def send_frame(self, frame: dict[str, Any]) -> None:
@@ -219,9 +245,9 @@ class RoomConsumer(ChatConsumer):
     async def connect(self) -> None:
         await super().connect()
         slug = str(self.scope["url_route"]["kwargs"]["room"])
-        # IsRoomMember allowed the socket; ask again now that removals reach it, so that a removal
-        # in between the two cannot leave it open.
-        room = await database_sync_to_async(visible_room)(self.user, slug)
+        # IsRoomMember allowed the socket; ask again now that removals and the room's access changes
+        # reach it, so that a change in between the two cannot leave it open.
+        room = await self.admit(slug)
         if room is None:
             await self.shut(PermissionDenied(f"no longer allowed in room {slug!r}"))
             return
@@ -231,9 +257,8 @@ class RoomConsumer(ChatConsumer):
     async def handle(self, frame: dict[str, Any]) -> None:
         await self.post(self.room, message_text(frame))
 
-    async def chat_removed(self, event: dict[str, Any]) -> None:
-        if event["room"] in self.rooms:
-            await self.shut(PermissionDenied(f"removed from room {event['room']!r}"))
+    async def lose(self, slug: str) -> None:
+        await self.shut(PermissionDenied(f"no longer allowed in room {slug!r}"))
 
 
 class MultiRoomConsumer(ChatConsumer):
@@ -260,16 +285,14 @@ class MultiRoomConsumer(ChatConsumer):
         if slug in self.rooms:
             await self.send_frame(joined_frame(slug))
             return
-        room = await database_sync_to_async(visible_room)(self.user, slug)
+        room = await self.admit(slug)
         if room is None:
             # The same answer for a room that does not exist: no oracle for room names.
             raise FrameError(ErrorCode.FORBIDDEN, "you may not join this room", room=slug)
         await self.send_frame(joined_frame(slug))
         await self.enter(room)
 
-    async def chat_removed(self, event: dict[str, Any]) -> None:
-        slug = event["room"]
-        if slug in self.rooms:
-            self.rooms.pop(slug)
-            await self.send_frame(left_frame(slug, reason="removed"))
-            await self.exit(slug)
+    async def lose(self, slug: str) -> None:
+        self.rooms.pop(slug)
+        await self.send_frame(left_frame(slug, reason="removed"))
+        await self.exit(slug)

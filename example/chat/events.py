@@ -4,7 +4,8 @@
 group                       members                                              events
 ==========================  ===================================================  ====================
 ``chat.room.<slug>``        every socket in the room (single- and multi-room)    ``chat.message``,
-                                                                                 ``chat.presence``
+                                                                                 ``chat.presence``,
+                                                                                 ``chat.access``
 ``chat.user.<user id>``     every chat socket of the user                        ``chat.removed``
 ==========================  ===================================================  ====================
 """
@@ -48,6 +49,11 @@ def removed_event(room: str) -> dict[str, Any]:
     return {"type": "chat.removed", "room": room}
 
 
+def access_event(room: str) -> dict[str, Any]:
+    """Who may be in the room changed (it became private): every socket in it checks again."""
+    return {"type": "chat.access", "room": room}
+
+
 async def send_removed(room: str, user_ids: Iterable[object]) -> None:
     """Tell every socket of these users, in every process, that they are no longer in ``room``."""
     layer = get_channel_layer()
@@ -62,3 +68,11 @@ def send_removed_quietly(room: str, user_ids: Iterable[object]) -> None:
         async_to_sync(send_removed)(room, ids)
     except Exception:  # the database change stands; open sockets stay in the room until they reconnect
         logger.exception("could not tell the sockets of users %s that they left %r", ids, room)
+
+
+def send_access_changed_quietly(room: str) -> None:
+    """Tell every socket in ``room``, in every process, to check its access again (from sync code)."""
+    try:
+        async_to_sync(get_channel_layer().group_send)(room_group(room), access_event(room))
+    except Exception:  # the database change stands; new sockets are refused, open ones stay
+        logger.exception("could not tell the sockets in %r that the room became private", room)

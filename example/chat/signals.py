@@ -1,8 +1,10 @@
 """Removing a member from a room, by any means (the API, the admin, a shell), closes that user's
-sockets for the room in every process.
+sockets for the room in every process; so does making a room private, for everyone who is not a
+member (or staff).
 
-The database change comes first; the ``chat.removed`` event goes out once the transaction commits,
-so a socket that re-checks membership on reconnecting sees the removal.
+The database change comes first; the ``chat.removed`` and ``chat.access`` events go out once the
+transaction commits, so a socket that re-checks access on receiving them (or on reconnecting) sees
+the change.
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models.signals import m2m_changed
+from django.db.models.signals import m2m_changed, post_save
 
-from .events import send_removed_quietly
+from .events import send_access_changed_quietly, send_removed_quietly
 from .models import Room
 
 
@@ -42,5 +44,17 @@ def on_members_changed(
         transaction.on_commit(lambda slug=slug, user_ids=user_ids: send_removed_quietly(slug, user_ids))
 
 
+def on_room_saved(sender: Any, instance: Room, created: bool, **kwargs: Any) -> None:
+    """A saved private room (for instance one just made private): its sockets check their access again.
+
+    Every save of a private room does it, not only the flip, so that no earlier value has to be
+    remembered; a save is rare, and a check is one query per socket in the room.
+    """
+    if instance.private and not created:
+        slug = instance.slug
+        transaction.on_commit(lambda: send_access_changed_quietly(slug), using=kwargs.get("using"))
+
+
 def connect_signals() -> None:
     m2m_changed.connect(on_members_changed, sender=Room.members.through, dispatch_uid="chat.members_changed")
+    post_save.connect(on_room_saved, sender=Room, dispatch_uid="chat.room_saved")

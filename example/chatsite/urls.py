@@ -27,6 +27,7 @@ urlpatterns = [
     # A one-time ticket for ?ticket= on a WebSocket URL.
     path("api/auth/ticket/", TicketAPIView.as_view(), name="api-ticket"),
     path("api/rooms/", api.RoomListView.as_view(), name="api-rooms"),
+    path("api/rooms/<slug:slug>/", api.RoomDetailView.as_view(), name="api-room"),
     path("api/rooms/<slug:slug>/messages/", api.RoomMessagesView.as_view(), name="api-room-messages"),
     path(
         "api/rooms/<slug:slug>/members/<str:username>/remove/",

@@ -85,13 +85,13 @@ async def cached_authenticate(
         return await authenticator.authenticate(credential, scope, user_cache=config)
     if config is None or not authenticator.cacheable:
         return await authenticator.authenticate(credential, scope)
-    cached = identity_cache.get(credential, authenticator.name)
+    cached = identity_cache.get(credential, authenticator)
     if cached is not None:
         return cached
     generation = identity_cache.generation
     result = await authenticator.authenticate(credential, scope)
     if result is not None:
-        identity_cache.put(credential, authenticator.name, *result, config=config, generation=generation)
+        identity_cache.put(credential, authenticator, *result, config=config, generation=generation)
     return result
 
 

@@ -33,7 +33,7 @@ from .admission import cached_authenticate
 from .closing import deliver_close
 from .codes import CloseCode
 from .conf import WardenSettings
-from .control import dumps, frame_token, parse_control
+from .control import dumps, event_payload, frame_token, parse_control
 from .credentials import Credential, checked_secret
 from .deferred import resolve_identity
 from .exceptions import (
@@ -322,7 +322,7 @@ class Connection:
         if event.get("type") == "websocket.disconnect":
             self.closed = True
             return False
-        frame = parse_control(event.get("text"), max_bytes=self._control_limit)
+        frame = parse_control(event_payload(event), max_bytes=self._control_limit)
         if frame is None or frame.get("type") != "warden.auth":
             raise BadRequest("first frame on a first-message route was not warden.auth")
         self.auth = await self._authenticate_frame(frame, authenticator_name=None)
@@ -542,8 +542,14 @@ class Connection:
         while True:
             event = await self._receive()
             kind = event.get("type")
+            if kind == "websocket.receive" and self.closed:
+                continue  # warden closed this socket (revoked, expired): nothing more reaches the app
             if kind == "websocket.receive" and self.live:
-                frame = parse_control(event.get("text"), max_bytes=self._control_limit)
+                try:
+                    frame = parse_control(event_payload(event), max_bytes=self._control_limit)
+                except BadRequest as exc:  # a warden.* frame too large or deep to be one: 4400
+                    await self.close_live(exc)
+                    continue
                 if frame is not None:
                     await self._control(frame)
                     continue

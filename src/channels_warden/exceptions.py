@@ -62,6 +62,8 @@ class Rejection(WardenError):
         self.retry_after = retry_after
         #: Name of the transport whose credential failed, when known (for the log line only).
         self.transport: str | None = None
+        #: Whether the handshake throttle has already accounted for this refusal (it is counted once).
+        self.throttled = False
         super().__init__(detail or self.reason)
 
 

@@ -13,7 +13,13 @@ instead of two. The session auth hash is still compared with the cached user's, 
 
 Safety rules:
 
+* an entry belongs to one configuration: its key includes the authenticator's *fingerprint* (its
+  class and options, such as ``mode``, ``token_class`` and ``schemes``), so two middleware stacks
+  with different options for one authenticator class never answer from each other's entries;
 * an entry never outlives its credential (``expires_at``) nor ``TTL`` seconds;
+* every save of a user (a demotion from staff, a changed group, a changed e-mail) purges that
+  user's entries **in every process**, once the transaction commits (``triggers``), so that
+  authorization attributes read from a cached user are never older than the last committed save;
 * every revocation (logout, deactivation, deletion, token deletion, blacklisting, ``disconnect()``)
   purges the matching entries **in every process**, in the listener, before any socket is closed;
 * a handshake that was already verifying when a purge happened does not store its result
@@ -27,8 +33,10 @@ them to apply them at once.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
+import json
 import threading
 import time
 from collections import OrderedDict
@@ -88,8 +96,43 @@ def _own_copy(user: Any) -> Any:
     return copy.copy(user) if isinstance(user, Model) else user
 
 
-def _digest(credential: Credential) -> str:
-    return hashlib.sha256(f"{credential.scheme}\0{credential.secret}".encode()).hexdigest()
+def _canonical(value: Any) -> Any:
+    """A JSON-able, order-independent form of an option value (sets sorted, objects by ``repr``)."""
+    if isinstance(value, set | frozenset):
+        return sorted(repr(item) for item in value)
+    if isinstance(value, list | tuple):
+        return [_canonical(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _canonical(item) for key, item in value.items()}
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return repr(value)
+
+
+def config_fingerprint(authenticator: Any) -> str:
+    """What makes an authenticator's verdict: its class and every option it was built with.
+
+    Two instances with equal options share entries (a ``WARDEN`` reload builds new instances); two
+    with different options never do. An instance whose options cannot be read (``__slots__``) gets
+    a fingerprint of its own. Computed once per instance.
+    """
+    found = getattr(authenticator, "_warden_fingerprint", None)
+    if isinstance(found, str):
+        return found
+    cls = type(authenticator)
+    try:
+        options = {k: v for k, v in vars(authenticator).items() if k != "_warden_fingerprint"}
+        described = json.dumps(_canonical(options), sort_keys=True)
+    except TypeError:
+        described = f"instance {id(authenticator)}"
+    fingerprint = hashlib.sha256(f"{cls.__module__}.{cls.__qualname__}\0{described}".encode()).hexdigest()
+    with contextlib.suppress(AttributeError):  # a __slots__ class: computed again next time
+        authenticator._warden_fingerprint = fingerprint
+    return fingerprint
+
+
+def _digest(credential: Credential, fingerprint: str) -> str:
+    return hashlib.sha256(f"{fingerprint}\0{credential.scheme}\0{credential.secret}".encode()).hexdigest()
 
 
 def _store(entries: OrderedDict[Any, Any], key: Any, value: Any, max_entries: int) -> None:
@@ -114,11 +157,14 @@ class IdentityCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, credential: Credential, authenticator: str) -> tuple[Any, CredentialInfo] | None:
-        """The cached ``(user, info)`` for ``credential``, or ``None``. The user is a copy."""
-        key = _digest(credential)
+    def get(self, credential: Credential, authenticator: Any) -> tuple[Any, CredentialInfo] | None:
+        """What ``authenticator`` (this very configuration) said of ``credential``, or ``None``.
+
+        The user is a copy.
+        """
+        key = _digest(credential, config_fingerprint(authenticator))
         entry = self._entries.get(key)
-        if entry is None or entry.authenticator != authenticator:
+        if entry is None:
             return None
         if entry.expires <= time.time():
             del self._entries[key]
@@ -128,7 +174,7 @@ class IdentityCache:
     def put(
         self,
         credential: Credential,
-        authenticator: str,
+        authenticator: Any,
         user: Any,
         info: CredentialInfo,
         *,
@@ -141,8 +187,10 @@ class IdentityCache:
         expires = time.time() + config.ttl
         if info.expires_at is not None:
             expires = min(expires, info.expires_at)
-        entry = _Entry(_own_copy(user), info, authenticator, user_key(user), expires)
-        _store(self._entries, _digest(credential), entry, config.max_entries)
+        entry = _Entry(_own_copy(user), info, str(authenticator.name), user_key(user), expires)
+        _store(
+            self._entries, _digest(credential, config_fingerprint(authenticator)), entry, config.max_entries
+        )
 
     def get_user(self, backend: str, user_id: Any) -> Any:
         """A copy of the cached user ``user_id`` of authentication backend ``backend``, or ``None``."""

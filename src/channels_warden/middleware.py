@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from ._types import ASGIApp, Receive, Scope, Send
-from .admission import accept_subprotocol, authenticate_handshake
+from .admission import accept_subprotocol, authenticate_handshake, check_origin
 from .conf import WardenSettings, warden_settings
 from .connection import SCOPE_KEY, Connection, HandshakeRejected
 from .deferred import DeferredIdentity
@@ -16,7 +16,8 @@ from .logging import loggable_path
 from .revocation import listener
 from .routing import route_not_found
 from .subprotocols import check_subprotocols
-from .throttle import check as check_throttle
+from .throttle import ThrottleConfig, release, settle
+from .throttle import reserve as throttle_reserve
 
 logger = logging.getLogger("channels_warden.auth")
 
@@ -60,22 +61,31 @@ class WardenMiddleware:
             return
         listener.ensure_running()
         connection = Connection(scope, receive, send, self.settings)
+        throttle = None
         try:
             # Inside the try: a custom transport that raises here must fail closed too.
             connection.accept_subprotocol = accept_subprotocol(scope, self.settings)
             # After choosing what to echo (a refusal a browser can read), before reading credentials.
             check_subprotocols(scope)
-            throttle = self.settings.handshake_throttle
-            if throttle is not None:
-                await check_throttle(scope, throttle)
+            if self.settings.handshake_throttle is not None:
+                # A refused Origin never takes a slot, not even for a moment: a foreign page must
+                # not be able to crowd the victim's address out with sockets in flight.
+                check_origin(scope, self.settings)
+                await throttle_reserve(scope, self.settings.handshake_throttle)  # 4429 when spent
+                throttle = self.settings.handshake_throttle
             admission = await authenticate_handshake(scope, self.settings)
         except Rejection as exc:
+            await _settle(scope, throttle, exc)
             await connection.reject(exc)
             return
         except Exception:  # fail closed: any error refuses the socket
             logger.exception("authentication of websocket %s failed", loggable_path(scope.get("path")))
-            await connection.reject(ServiceUnavailable("authentication raised; failing closed"))
+            refusal = ServiceUnavailable("authentication raised; failing closed")
+            await _settle(scope, throttle, refusal)
+            await connection.reject(refusal)
             return
+        if throttle is not None:
+            await _settle(scope, throttle, None)
         connection.auth = admission.auth
         app_scope = admission.app_scope
         if self.settings.FIRST_MESSAGE_AUTH and not admission.auth.is_authenticated:
@@ -102,6 +112,19 @@ class WardenMiddleware:
         if self.fall_through is not None:
             return self.fall_through
         return "path_remaining" in scope  # an outer URLRouter may still have a route
+
+
+async def _settle(scope: Scope, throttle: ThrottleConfig | None, refusal: Rejection | None) -> None:
+    """Settle the throttle's reserved attempt (kept only for a refusal that counts); never raises."""
+    if throttle is None:
+        return
+    try:
+        if refusal is None:
+            await release(scope, throttle)
+        else:
+            await settle(scope, throttle, refusal)
+    except Exception:  # the verdict stands; only the count is off
+        logger.exception("could not settle a throttled handshake")
 
 
 def WardenMiddlewareStack(

@@ -29,6 +29,8 @@ logger = logging.getLogger("channels_warden.revocation")
 GROUP = "warden.revocations"
 MESSAGE_TYPE = "warden.revoke"
 REKEY_TYPE = "warden.rekey"
+#: A user was saved: forget what the identity cache holds of them (no socket closes).
+PURGE_TYPE = "warden.purge"
 #: channels_redis forgets group members after ``group_expiry`` (a day by default): rejoin hourly.
 REJOIN_SECONDS = 3600.0
 MAX_BACKOFF_SECONDS = 5.0
@@ -127,8 +129,15 @@ _warned_no_layer = False
 
 
 async def broadcast(message: dict[str, Any], *, alias: str = "default") -> None:
-    """Send ``message`` to every process's listener (or handle it here without a channel layer)."""
+    """Send ``message`` to every process's listener (or handle it here without a channel layer).
+
+    A revocation of a whole user also voids the user's outstanding tickets.
+    """
     global _warned_no_layer
+    if message["type"] == MESSAGE_TYPE:
+        from .tickets import void_revoked_tickets
+
+        await void_revoked_tickets(message)
     layer = get_channel_layer(alias)
     if layer is None:
         if not _warned_no_layer:
@@ -136,6 +145,8 @@ async def broadcast(message: dict[str, Any], *, alias: str = "default") -> None:
             logger.warning("no channel layer %r: revocations reach this process only", alias)
         if message["type"] == REKEY_TYPE:
             apply_rekey(message)
+        elif message["type"] == PURGE_TYPE:
+            identity_cache.purge(user=message.get("user"))
         else:
             await close_matching(message)
         return
@@ -259,6 +270,8 @@ class RevocationListener:
             try:
                 if message.get("type") == REKEY_TYPE:
                     apply_rekey(message)
+                elif message.get("type") == PURGE_TYPE:
+                    identity_cache.purge(user=message.get("user"))
                 elif message.get("type") == MESSAGE_TYPE:
                     closed = await close_matching(message)
                     if closed:

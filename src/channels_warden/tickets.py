@@ -8,14 +8,20 @@ path it may be used from, and consumed atomically: of two concurrent uses, exact
 With several server processes the cache must be shared (Redis), or tickets work on one process only.
 
 Sockets opened with a ticket inherit the end, session and token id of the credential the ticket was
-issued with, so they expire and are revoked like that credential.
+issued with, so they expire and are revoked like that credential. A ticket also dies with that
+credential before it is used: redemption checks that the session or token is still valid
+(:mod:`~channels_warden.ticket_sources`), and a revocation of the whole user (deactivation, password
+change, ``disconnect(user=...)``) voids every ticket the user holds, in every process, by moving the
+user's *ticket epoch* (a random value in the ticket cache that each ticket records when issued).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -25,14 +31,21 @@ from django.core.cache import caches
 
 from ._types import Scope
 from .authenticators.base import AuthResult, BaseAuthenticator
+from .cachelock import in_thread
 from .credentials import Credential
 from .exceptions import AuthenticationFailed, PermissionDenied
 from .identity import CredentialInfo
 from .origins import parse_origin, read_origin
+from .ticket_sources import check_token_source, session_user
 from .transports import QueryStringTransport
+
+logger = logging.getLogger("channels_warden.revocation")
 
 TICKET_BYTES = 32
 CACHE_PREFIX = "warden:ticket:"
+EPOCH_PREFIX = "warden:ticket-epoch:"
+#: How long a user's ticket epoch is kept after the last ticket issued to them (longer than any ticket).
+EPOCH_SECONDS = 86_400
 
 
 def _settings() -> Any:
@@ -55,6 +68,46 @@ class TicketGrant:
     source_expires_at: float | None
     session_key: str | None
     token_id: str | None
+    #: The user's ticket epoch when the ticket was issued; a revocation of the user changes it.
+    epoch: str | None = None
+
+
+def _epoch_key(user_id: str) -> str:
+    return f"{EPOCH_PREFIX}{user_id}"
+
+
+def _current_epoch(cache: Any, user_id: str, lifetime: float) -> str | None:
+    """The user's ticket epoch, made if there is none, and kept at least ``lifetime`` more seconds."""
+    key = _epoch_key(user_id)
+    timeout = max(EPOCH_SECONDS, int(lifetime) * 2)
+    cache.add(key, secrets.token_hex(8), timeout=timeout)
+    epoch = cache.get(key)
+    cache.touch(key, timeout)
+    return None if epoch is None else str(epoch)
+
+
+def void_user_tickets(user_id: str) -> None:
+    """Make every outstanding ticket of ``user_id`` unredeemable (blocking: one cache write).
+
+    Called for every revocation that names a whole user; an evicted epoch voids them as well.
+    """
+    caches[_settings().TICKET_CACHE].set(_epoch_key(user_id), secrets.token_hex(8), timeout=EPOCH_SECONDS)
+
+
+async def void_revoked_tickets(message: Mapping[str, Any]) -> None:
+    """Void the outstanding tickets of the user a revocation names as a whole; never raises.
+
+    Called once, by the process that broadcasts the revocation (tickets live in a shared cache).
+    A revocation of one session, token or connection leaves the user's other tickets alone: the
+    source check at redemption catches tickets of that session or token.
+    """
+    user = message.get("user")
+    if user is None or any(message.get(key) for key in ("session_key", "token_id", "connection_id")):
+        return
+    try:
+        await in_thread(void_user_tickets, str(user))
+    except Exception:  # the revocation still goes out; the tickets end with their TTL
+        logger.exception("could not void the outstanding tickets of user %s", user)
 
 
 def issue_ticket(
@@ -82,20 +135,28 @@ def issue_ticket(
         raise ValueError("tickets are issued to authenticated users only")
     normalised_origin = str(parse_origin(origin)) if origin else None
     ticket = secrets.token_urlsafe(TICKET_BYTES)
-    grant = TicketGrant(str(user.pk), normalised_origin, path, source_expires_at, session_key, token_id)
     lifetime = float(ttl if ttl is not None else _settings().TICKET_TTL)
-    caches[_settings().TICKET_CACHE].set(_cache_key(ticket), asdict(grant), timeout=lifetime)
+    cache = caches[_settings().TICKET_CACHE]
+    epoch = _current_epoch(cache, str(user.pk), lifetime)
+    grant = TicketGrant(
+        str(user.pk), normalised_origin, path, source_expires_at, session_key, token_id, epoch
+    )
+    cache.set(_cache_key(ticket), asdict(grant), timeout=lifetime)
     return ticket
 
 
 def redeem_ticket(ticket: str) -> TicketGrant | None:
-    """Consume ``ticket``; return its grant, or ``None`` if it is unknown, used or expired (blocking)."""
+    """Consume ``ticket``; its grant, or ``None`` if it is unknown, used, expired or voided (blocking)."""
     cache = caches[_settings().TICKET_CACHE]
     key = _cache_key(ticket)
     stored = cache.get(key)
     if stored is None or not cache.delete(key):
         return None
-    return TicketGrant(**stored)
+    grant = TicketGrant(**stored)
+    current = cache.get(_epoch_key(grant.user_id))
+    if (None if current is None else str(current)) != grant.epoch:
+        return None
+    return grant
 
 
 class TicketTransport(QueryStringTransport):
@@ -128,14 +189,22 @@ class TicketAuthenticator(BaseAuthenticator):
         )
 
     def redeem_sync(self, ticket: str) -> tuple[TicketGrant, Any]:
-        """The blocking part; runs in a worker thread."""
+        """The blocking part; runs in a worker thread.
+
+        One cache read and delete, plus: one user query (no session), or the session and its user
+        (a session ticket: two queries), plus one token query for a DRF or knox ticket.
+        """
         grant = redeem_ticket(ticket)
         if grant is None:
-            raise AuthenticationFailed("ticket unknown, already used or expired")
-        model = get_user_model()
-        user = model._default_manager.filter(pk=grant.user_id).first()
-        if user is None:
-            raise AuthenticationFailed("ticket user no longer exists")
-        if not user.is_active:
-            raise PermissionDenied("ticket user is inactive")
+            raise AuthenticationFailed("ticket unknown, already used, expired or voided")
+        if grant.session_key is not None:
+            user = session_user(grant.session_key, grant.user_id)
+        else:
+            user = get_user_model()._default_manager.filter(pk=grant.user_id).first()
+            if user is None:
+                raise AuthenticationFailed("ticket user no longer exists")
+            if not user.is_active:
+                raise PermissionDenied("ticket user is inactive")
+        if grant.token_id is not None:
+            check_token_source(grant.token_id, user)
         return grant, user

@@ -24,6 +24,10 @@ revocation journal (:mod:`.journal`) closes the socket it opens. For the same re
 deletes the session from the store *before* broadcasting (Django flushes it only after
 ``user_logged_out``).
 
+Besides these, every other save of a user (a demotion from staff, new groups) is broadcast, once
+its transaction commits, as a ``warden.purge`` message: each process forgets what its identity cache
+holds of that user, and no socket closes.
+
 A revocation that cannot be broadcast (channel layer down) is logged as an error and does not fail
 the request that caused it: a logout must still log out.
 """
@@ -42,7 +46,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from .http import current_request_session
-from .revocation import broadcast, revocation_message
+from .revocation import PURGE_TYPE, broadcast, revocation_message
 
 logger = logging.getLogger("channels_warden.revocation")
 
@@ -90,6 +94,19 @@ def on_user_saved(sender: Any, instance: Any, created: bool, using: str | None =
         revoke(using=using, user=instance.pk, except_session=keep, reason="password_changed")
 
 
+def on_user_changed(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+    """Purge the user's cached identities in every process once the save is committed.
+
+    Purging before the commit would let a concurrent handshake re-cache the old row. A save of
+    ``last_login`` alone (every login) changes nothing a permission reads and is skipped.
+    """
+    update_fields = kwargs.get("update_fields")
+    if created or (update_fields is not None and set(update_fields) == {"last_login"}):
+        return
+    message = {"type": PURGE_TYPE, "user": str(instance.pk)}
+    transaction.on_commit(lambda: broadcast_quietly(message), using=kwargs.get("using"))
+
+
 def on_user_deleted(sender: Any, instance: Any, using: str | None = None, **kwargs: Any) -> None:
     revoke(using=using, user=instance.pk, reason="user_deleted")
 
@@ -111,6 +128,7 @@ def connect_triggers() -> None:
     user_model = get_user_model()
     user_logged_out.connect(on_logged_out, dispatch_uid="channels_warden.logout")
     post_save.connect(on_user_saved, sender=user_model, dispatch_uid="channels_warden.user_saved")
+    post_save.connect(on_user_changed, sender=user_model, dispatch_uid="channels_warden.user_changed")
     post_delete.connect(on_user_deleted, sender=user_model, dispatch_uid="channels_warden.user_deleted")
     optional = (
         ("authtoken", "Token", post_delete, on_token_deleted),

@@ -59,9 +59,22 @@ PROFILES: dict[str, dict[str, object]] = {
     "limit": {"CONNECTION_LIMIT": {"MAX": 2, "POLICY": "reject_newest", "LEASE": 3}},
     "evict": {"CONNECTION_LIMIT": {"MAX": 2, "POLICY": "evict_oldest", "LEASE": 3}},
     "throttle": {"HANDSHAKE_THROTTLE": {"FAILURES": 3, "WINDOW": 5}},
+    # Behind a proxy on 127.0.0.1: tests name the client in X-Forwarded-For, one address per test.
+    "proxied": {"HANDSHAKE_THROTTLE": {"FAILURES": 5, "WINDOW": 60, "TRUSTED_PROXIES": ["127.0.0.1"]}},
     "cached": {"IDENTITY_CACHE": {"TTL": 60, "MAX_ENTRIES": 100}},
     # Every route without a guard() waits for a warden.auth frame when the handshake had no credential.
     "firstmsg": {"FIRST_MESSAGE_AUTH": True, "AUTH_TIMEOUT": 2},
+    # The same cache under other options of the same authenticator class: entries must not be shared.
+    "cached-lax": {
+        "AUTHENTICATORS": [
+            {"CLASS": _JWT, "OPTIONS": {"token_class": "rest_framework_simplejwt.tokens.UntypedToken"}}
+        ],
+        "IDENTITY_CACHE": {"TTL": 60, "MAX_ENTRIES": 100},
+    },
+    "cached-stateless": {
+        "AUTHENTICATORS": [{"CLASS": _JWT, "OPTIONS": {"mode": "stateless"}}],
+        "IDENTITY_CACHE": {"TTL": 60, "MAX_ENTRIES": 100},
+    },
 }
 
 if os.environ.get("WARDEN_TEST_SIGNAL_PROBE"):

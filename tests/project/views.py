@@ -66,6 +66,9 @@ def user_action_view(request: HttpRequest, username: str, action: str) -> JsonRe
             user.is_active = False
             user.save()
             time.sleep(float(_body(request).get("hold", 0.3)))
+    elif action == "demote":
+        user.is_staff = False
+        user.save()
     elif action == "delete":
         user.delete()
     elif action == "delete-tokens":

@@ -1,4 +1,5 @@
-"""Private rooms: refused at connect with 4403 (unknown rooms alike); staff removal closes sockets."""
+"""Private rooms: refused at connect with 4403 (unknown rooms alike); staff removal, and making a room
+private, take the sockets that may no longer be there out of it."""
 
 from __future__ import annotations
 
@@ -102,3 +103,62 @@ async def test_removed_member_cannot_join_again(chat_server: ChatServer, sockets
     await bob.receive()
     await bob.send({"type": "join", "room": room})
     assert await bob.receive() == error("forbidden", "you may not join this room", room=room)
+
+
+async def make_private(server: ChatServer, room: str) -> None:
+    """alice (staff) makes ``room`` private through the API."""
+    headers = {"Authorization": f"Token {await server.token('alice')}"}
+    reply = await server.http("PATCH", f"/api/rooms/{room}/", {"private": True}, headers=headers)
+    assert (reply.status, reply.body["private"]) == (200, True)
+
+
+async def test_making_a_room_private_closes_non_members_room_sockets(
+    chat_server: ChatServer, sockets: Sockets
+) -> None:
+    """carol's /ws/chat/<room>/ socket closes with 4403 when the room turns private; bob, a member, stays."""
+    room = chat_server.db.create_room(private=False, members=["bob"])
+    bob = await sockets.room(chat_server, room, "bob")
+    carol = await sockets.room(chat_server, room, "carol")
+    assert await bob.receive() == presence(room, "bob", "carol")
+    await make_private(chat_server, room)
+    end = await carol.closure()
+    assert (end.before, end.frame, end.code) == ([], disconnect_frame(4403), 4403)
+    assert await bob.receive() == presence(room, "bob")
+    text = unique_text()
+    await bob.send({"type": "message", "text": text})
+    assert_message(await bob.receive(), room, "bob", text)
+
+
+async def test_making_a_room_private_stops_its_messages_to_non_members(
+    chat_server: ChatServer, sockets: Sockets
+) -> None:
+    """On /ws/chat/ carol is told she left the room, and bob's next message does not reach her."""
+    room = chat_server.db.create_room(private=False, members=["bob"])
+    other = chat_server.db.create_room(members=["carol"])
+    bob = await sockets.room(chat_server, room, "bob")
+    carol = await sockets.multi(chat_server, "carol")
+    for slug in (room, other):
+        await carol.send({"type": "join", "room": slug})
+        await carol.receive_all(2)
+    assert await bob.receive() == presence(room, "bob", "carol")
+    await make_private(chat_server, room)
+    assert await carol.receive() == {"type": "left", "room": room, "reason": "removed"}
+    assert await bob.receive() == presence(room, "bob")
+    await bob.send({"type": "message", "text": unique_text()})
+    await bob.receive()
+    await carol.quiet()
+    text = unique_text()
+    await carol.send({"type": "message", "room": other, "text": text})
+    assert_message(await carol.receive(), other, "carol", text)
+
+
+async def test_making_a_room_private_keeps_staff_in_it(chat_server: ChatServer, sockets: Sockets) -> None:
+    """alice (staff, not a member) may open every room: her socket stays and keeps receiving."""
+    room = chat_server.db.create_room(private=False, members=["bob"])
+    alice = await sockets.room(chat_server, room, "alice")
+    bob = await sockets.room(chat_server, room, "bob")
+    assert await alice.receive() == presence(room, "alice", "bob")
+    await make_private(chat_server, room)
+    text = unique_text()
+    await bob.send({"type": "message", "text": text})
+    assert_message(await alice.receive(), room, "bob", text)
