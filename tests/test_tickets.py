@@ -215,11 +215,12 @@ def test_ticket_of_an_inactive_user_is_forbidden(make_user: Any) -> None:
 
 
 @pytest.mark.django_db
-def test_ticket_of_a_deleted_user_is_refused(make_user: Any) -> None:
-    """A ticket whose user was deleted since is a 4401 (the deletion's revocation voided it)."""
+def test_ticket_of_a_deleted_user_is_refused(make_user: Any, django_capture_on_commit_callbacks: Any) -> None:
+    """A ticket whose user was deleted since is a 4401 (the deletion's revocation voided it on commit)."""
     user = make_user()
     ticket = issue_ticket(user)
-    user.delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        user.delete()
     with pytest.raises(AuthenticationFailed) as exc_info:
         TicketAuthenticator().redeem_sync(ticket)
     assert exc_info.value.detail == "ticket unknown, already used, expired or voided"

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.contrib.auth import logout
 from django.contrib.sessions.backends.db import SessionStore
+from django.db import transaction
 from django.test import RequestFactory
 from knox.models import get_token_model
 from rest_framework.authtoken.models import Token
@@ -54,11 +55,11 @@ def test_creating_a_user_revokes_nothing(make_user: Any, broadcasts: list[dict[s
 def test_saving_a_user_without_changes_revokes_nothing(
     make_user: Any, broadcasts: list[dict[str, Any]]
 ) -> None:
-    """An ordinary save (last_login, profile fields) keeps the sockets."""
+    """An ordinary save (profile fields) keeps the sockets: it only purges the user's cached identities."""
     user = make_user()
     user.first_name = "Alice"
     user.save()
-    assert broadcasts == []
+    assert broadcasts == [{"type": "warden.purge", "user": str(user.pk)}]
 
 
 def test_logout_closes_that_sessions_sockets(make_user: Any, broadcasts: list[dict[str, Any]]) -> None:
@@ -235,7 +236,7 @@ def test_saving_a_user_purges_their_cache_entries_on_commit(
 ) -> None:
     """Any save (here a demotion from staff) broadcasts warden.purge, and only once it commits."""
     user = make_user(is_staff=True)
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         user.is_staff = False
         user.save()
         assert broadcasts == []

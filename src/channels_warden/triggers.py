@@ -81,6 +81,14 @@ def on_logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 
 
 def on_user_saved(sender: Any, instance: Any, created: bool, using: str | None = None, **kwargs: Any) -> None:
+    """One decision per committed save: revoke (which also purges), purge only, or nothing.
+
+    A deactivation or a password change revokes the user's sockets, and every process purges its
+    identity cache as it applies the revocation. Any other save (a demotion from staff, new groups)
+    purges the cached identities without closing a socket. A save of ``last_login`` alone (every
+    login) changes nothing a permission reads and is skipped. Purging before the commit would let a
+    concurrent handshake re-cache the old row, so every message waits for it.
+    """
     if created:
         return
     if not getattr(instance, "is_active", True):
@@ -92,19 +100,12 @@ def on_user_saved(sender: Any, instance: Any, created: bool, using: str | None =
             request_session.password_changed = True
             keep = request_session.session_key
         revoke(using=using, user=instance.pk, except_session=keep, reason="password_changed")
-
-
-def on_user_changed(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
-    """Purge the user's cached identities in every process once the save is committed.
-
-    Purging before the commit would let a concurrent handshake re-cache the old row. A save of
-    ``last_login`` alone (every login) changes nothing a permission reads and is skipped.
-    """
-    update_fields = kwargs.get("update_fields")
-    if created or (update_fields is not None and set(update_fields) == {"last_login"}):
-        return
-    message = {"type": PURGE_TYPE, "user": str(instance.pk)}
-    transaction.on_commit(lambda: broadcast_quietly(message), using=kwargs.get("using"))
+    else:
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and set(update_fields) == {"last_login"}:
+            return
+        message = {"type": PURGE_TYPE, "user": str(instance.pk)}
+        transaction.on_commit(functools.partial(broadcast_quietly, message), using=using)
 
 
 def on_user_deleted(sender: Any, instance: Any, using: str | None = None, **kwargs: Any) -> None:
@@ -128,7 +129,6 @@ def connect_triggers() -> None:
     user_model = get_user_model()
     user_logged_out.connect(on_logged_out, dispatch_uid="channels_warden.logout")
     post_save.connect(on_user_saved, sender=user_model, dispatch_uid="channels_warden.user_saved")
-    post_save.connect(on_user_changed, sender=user_model, dispatch_uid="channels_warden.user_changed")
     post_delete.connect(on_user_deleted, sender=user_model, dispatch_uid="channels_warden.user_deleted")
     optional = (
         ("authtoken", "Token", post_delete, on_token_deleted),

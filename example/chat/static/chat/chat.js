@@ -48,7 +48,9 @@ async function loadHistory(room, { older = false } = {}) {
     if (older || !room.loaded) room.hasMore = page.has_more;
     room.loaded = true;
   } catch (error) {
-    room.error = error.status === 403 ? "forbidden" : error.message;
+    // The history API answers a private room and an unknown one alike (404); the socket's verdict,
+    // which may arrive first, says which it is for this user and must not be overwritten.
+    if (room.error !== "forbidden") room.error = error.status === 403 ? "forbidden" : error.message;
   }
   if (room === current) renderRoom({ keepScroll: older });
 }
