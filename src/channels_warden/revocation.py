@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -34,6 +35,9 @@ MAX_BACKOFF_SECONDS = 5.0
 #: Tries per broadcast. After a Redis restart the layer's pool still holds connections to the old
 #: server, and each fails once before it is dropped; a repeated revocation is harmless.
 BROADCAST_ATTEMPTS = 3
+#: Other message types the listener applies, by type: ``channels_warden.groups`` adds its own
+#: (membership revocations and re-checks) so that they travel the same one-message-per-process way.
+handlers: dict[str, Callable[[dict[str, Any]], Awaitable[object]]] = {}
 
 
 def _token_id(token: Any) -> str | None:
@@ -122,6 +126,8 @@ async def broadcast(message: dict[str, Any], *, alias: str = "default") -> None:
             logger.warning("no channel layer %r: revocations reach this process only", alias)
         if message["type"] == REKEY_TYPE:
             registry.rekey_session(message["old"], message["new"])
+        elif message["type"] in handlers:
+            await handlers[message["type"]](message)
         else:
             await close_matching(message)
         return
@@ -249,6 +255,8 @@ class RevocationListener:
                     closed = await close_matching(message)
                     if closed:
                         logger.info("revocation %r closed %d socket(s)", message.get("reason"), closed)
+                elif message.get("type") in handlers:
+                    await handlers[message["type"]](message)
             except Exception:  # one bad message must not stop revocations
                 logger.exception("revocation message could not be applied")
 

@@ -1,0 +1,203 @@
+"""Revoking memberships and re-checking users in every process, through warden's one listener.
+
+``revoke_membership(user, group)`` and ``recheck(user)`` are one channel-layer message each, sent to
+the group that every process's revocation listener is in (:mod:`channels_warden.revocation`). Each
+process applies it to its own sockets: the user's sockets leave the group (``group_discard``) and
+hear ``warden.left``; the sockets stay open. With ``wait=``, the caller also waits, at most that
+many seconds, until every process that holds memberships (see :mod:`.processes`) confirmed; once a
+complete :class:`Confirmation` is returned, nothing sent to the group reaches the removed sockets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from ..cachelock import in_thread
+from ..registry import registry
+from ..revocation import broadcast, handlers
+from .memberships import REVOKED, holders, leave
+from .patterns import is_valid_group_name
+from .processes import PROCESS_ID, inventory
+from .rechecks import recheck_connection
+
+logger = logging.getLogger("channels_warden.groups")
+
+MESSAGE_TYPE = "warden.membership"
+ACK_TYPE = "warden.membership.ack"
+MAX_REASON_BYTES = 64
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """What the processes answered to a waiting revocation or re-check.
+
+    Attributes:
+        answered: process id -> how many of its sockets left a group.
+        missing: processes that hold memberships and did not answer in time.
+    """
+
+    answered: dict[str, int] = field(default_factory=dict)
+    missing: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        """Every process that holds memberships confirmed."""
+        return not self.missing
+
+    @property
+    def removed(self) -> int:
+        return sum(self.answered.values())
+
+
+def _user_key(user: Any) -> str | None:
+    if user is None or isinstance(user, str):
+        return user
+    if isinstance(user, int) and not isinstance(user, bool):
+        return str(user)
+    return str(user.pk)
+
+
+def membership_message(action: str, *, user: Any, group: str | None, reason: str) -> dict[str, Any]:
+    """The message for a revocation (``"revoke"``) or a re-check (``"recheck"``); validated."""
+    if action == "revoke" and not is_valid_group_name(group):
+        raise ValueError(f"revoke_membership() needs a valid group name, not {group!r}")
+    if action == "recheck" and user is None:
+        raise ValueError("recheck() needs a user")
+    if not reason or len(reason.encode()) > MAX_REASON_BYTES or not reason.isprintable():
+        raise ValueError(f"reason must be 1 to {MAX_REASON_BYTES} printable bytes")
+    return {
+        "type": MESSAGE_TYPE,
+        "action": action,
+        "user": _user_key(user),
+        "group": group,
+        "reason": reason,
+        "id": uuid.uuid4().hex,
+        "reply_to": None,
+    }
+
+
+async def _fresh_user(user: Any) -> Any:
+    """The user as the database has it now (a re-check must not trust permissions cached on it)."""
+    if getattr(user, "_meta", None) is None or getattr(user, "pk", None) is None:
+        return user  # not a model instance (a stateless token's user): nothing to reload
+    fresh = await type(user)._default_manager.filter(pk=user.pk).afirst()
+    if fresh is None:
+        from django.contrib.auth.models import AnonymousUser
+
+        return AnonymousUser()
+    return fresh
+
+
+async def apply(message: dict[str, Any]) -> int:
+    """Apply a membership message to this process's sockets; answer ``reply_to``; return the count."""
+    action, user, group = message.get("action"), message.get("user"), message.get("group")
+    removed = 0
+    if action == "revoke" and isinstance(group, str) and (user is None or isinstance(user, str)):
+        reason = str(message.get("reason") or REVOKED)[:MAX_REASON_BYTES]
+        targets = holders(group, user)
+        removed = sum(await asyncio.gather(*(leave(c, group, reason) for c in targets)))
+    elif action == "recheck" and isinstance(user, str):
+        targets = [c for c in registry.matching(user=user) if c.memberships and c.memberships.groups]
+        if targets:
+            removed = await _recheck_all(targets)
+    else:
+        logger.warning("ignored a malformed membership message (action %r)", str(action)[:40])
+    if removed:
+        logger.info("membership %s of %r took %d socket(s) out of groups", action, group, removed)
+    reply_to = message.get("reply_to")
+    if isinstance(reply_to, str):
+        layer = get_channel_layer()
+        if layer is not None:
+            ack = {"type": ACK_TYPE, "id": message.get("id"), "process": PROCESS_ID, "removed": removed}
+            await layer.send(reply_to, ack)
+    return removed
+
+
+async def _recheck_all(targets: list[Any]) -> int:
+    try:
+        user = await _fresh_user(targets[0].auth.user)
+    except Exception:  # the database is down: nobody can be re-confirmed, so everyone leaves
+        logger.exception("re-check could not load the user: leaving their groups (fail closed)")
+        left = 0
+        for connection in targets:
+            for group in list(connection.memberships.groups):
+                left += await leave(connection, group, "internal")
+        return left
+    return sum(await asyncio.gather(*(recheck_connection(c, user) for c in targets)))
+
+
+async def _send(message: dict[str, Any], wait: float | None) -> Confirmation | None:
+    layer = get_channel_layer()
+    if layer is None:  # one process: apply here
+        return Confirmation({PROCESS_ID: await apply(message)})
+    if wait is None:
+        await broadcast(message)
+        return None
+    expected = set(await in_thread(inventory.live))
+    message["reply_to"] = await layer.new_channel()
+    await broadcast(message)
+    answered: dict[str, int] = {}
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    while not expected <= answered.keys():
+        try:
+            ack = await asyncio.wait_for(layer.receive(message["reply_to"]), deadline - loop.time())
+        except TimeoutError:
+            break
+        if ack.get("type") == ACK_TYPE and ack.get("id") == message["id"]:
+            answered[str(ack.get("process"))] = int(ack.get("removed") or 0)
+    missing = tuple(sorted(expected - answered.keys()))
+    if missing:
+        logger.warning(
+            "membership %s: no confirmation within %.2fs from process(es) %s",
+            message["action"],
+            wait,
+            ", ".join(missing),
+        )
+    return Confirmation(answered, missing)
+
+
+async def revoke_membership(
+    user: Any, group: str, *, reason: str = REVOKED, wait: float | None = None
+) -> Confirmation | None:
+    """Take ``user``'s sockets out of ``group`` in every process; they stay open for the rest.
+
+    Args:
+        user: a user, a primary key, or ``None`` for every socket that holds ``group``.
+        group: the group name.
+        reason: the short public word in the ``warden.left`` frame.
+        wait: seconds to wait for every process holding memberships to confirm (``None``: send and
+            return at once).
+
+    Returns:
+        A :class:`Confirmation` when waiting (or with no channel layer), else ``None``.
+    """
+    return await _send(membership_message("revoke", user=user, group=group, reason=reason), wait)
+
+
+async def recheck(user: Any, *, wait: float | None = None) -> Confirmation | None:
+    """Ask every policy again for all of ``user``'s sockets in every process (after a permission,
+    group or membership change); the groups now refused are left with ``warden.left``."""
+    return await _send(membership_message("recheck", user=user, group=None, reason="recheck"), wait)
+
+
+def revoke_membership_sync(
+    user: Any, group: str, *, reason: str = REVOKED, wait: float | None = None
+) -> Confirmation | None:
+    """:func:`revoke_membership` for synchronous code (views, signal handlers, commands)."""
+    return async_to_sync(revoke_membership)(user, group, reason=reason, wait=wait)
+
+
+def recheck_sync(user: Any, *, wait: float | None = None) -> Confirmation | None:
+    """:func:`recheck` for synchronous code (``m2m_changed``, ``post_save`` receivers)."""
+    return async_to_sync(recheck)(user, wait=wait)
+
+
+handlers[MESSAGE_TYPE] = apply
