@@ -19,7 +19,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
-from tests.project.consumers import EchoConsumer, SyncEchoConsumer, raw_echo  # noqa: E402
+from tests.project.consumers import EchoConsumer, GroupsConsumer, SyncEchoConsumer, raw_echo  # noqa: E402
 
 ROUTES = [
     path("ws/echo/", EchoConsumer.as_asgi()),
@@ -30,6 +30,7 @@ ROUTES = [
     path("ws/perm/", guard(EchoConsumer.as_asgi(), permissions=[HasPerm("auth.view_user")])),
     path("ws/room/<slug:room>/", guard(EchoConsumer.as_asgi())),
     path("ws/first/", guard(EchoConsumer.as_asgi(), first_message=True)),
+    path("ws/groups/", GroupsConsumer.as_asgi()),
 ]
 
 _JWT = "channels_warden.authenticators.SimpleJWTAuthenticator"

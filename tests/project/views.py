@@ -68,3 +68,35 @@ def user_action_view(request: HttpRequest, username: str, action: str) -> JsonRe
     else:
         return JsonResponse({"error": f"unknown action {action}"}, status=404)
     return JsonResponse({"ok": True})
+
+
+def _confirmation(confirmation: Any) -> dict[str, Any] | None:
+    if confirmation is None:
+        return None
+    return {"answered": confirmation.answered, "missing": list(confirmation.missing)}
+
+
+@csrf_exempt
+@require_POST
+def revoke_group_view(request: HttpRequest) -> JsonResponse:
+    """``{"username": ... or null, "group": ..., "reason": ..., "wait": seconds or null}``."""
+    from channels_warden.groups import revoke_membership_sync
+
+    body = _body(request)
+    username = body.get("username")
+    user = get_user_model().objects.get(username=username) if username else None
+    confirmation = revoke_membership_sync(
+        user, body["group"], reason=body.get("reason", "revoked"), wait=body.get("wait")
+    )
+    return JsonResponse({"confirmation": _confirmation(confirmation)})
+
+
+@csrf_exempt
+@require_POST
+def recheck_view(request: HttpRequest) -> JsonResponse:
+    """``{"username": ..., "wait": seconds or null}``: re-run every policy for the user's sockets."""
+    from channels_warden.groups import recheck_sync
+
+    body = _body(request)
+    user = get_user_model().objects.get(username=body["username"])
+    return JsonResponse({"confirmation": _confirmation(recheck_sync(user, wait=body.get("wait")))})
