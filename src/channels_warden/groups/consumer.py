@@ -81,7 +81,10 @@ async def warden_join(consumer: Any, group: str, *, notify_consumer: bool = Fals
         state = memberships_of(connection)
         if group not in state.groups and len(state.groups) >= settings.max_per_socket:
             raise GroupDenied(str(group)[:100], "too_many", f"the socket holds {len(state.groups)} groups")
-        grant = await decide(group, auth.user, consumer.scope, table_for(settings))
+        scope = consumer.scope
+        if scope.get("auth") is not auth:  # refreshed since connect: the policy judges the current token
+            scope = {**scope, "user": auth.user, "auth": auth}
+        grant = await decide(group, auth.user, scope, table_for(settings))
         if connection.closed:
             raise GroupDenied(group, "forbidden", "the socket closed while its policy ran")
         await inventory.ensure_registered()
