@@ -75,7 +75,8 @@ def test_revoke_message_names_user_group_and_reason() -> None:
     ("action", "user", "group", "reason", "message"),
     [
         ("revoke", ALICE, "not a group", "revoked", "valid group name"),
-        ("recheck", None, None, "recheck", "needs a user"),
+        ("recheck", None, None, "recheck", "needs a user, a group or both"),
+        ("recheck", ALICE, "not a group", "recheck", "is not a valid group name"),
         ("revoke", ALICE, "unit.a", "", "reason must be"),
         ("revoke", ALICE, "unit.a", "x" * 65, "reason must be"),
         ("revoke", ALICE, "unit.a", "bad\nreason", "reason must be"),
@@ -154,13 +155,45 @@ async def test_recheck_reloads_the_user_from_the_database() -> None:
     )
 
 
+@pytest.mark.django_db(transaction=True)
+async def test_recheck_of_a_group_asks_every_holder_about_that_group_only() -> None:
+    """``recheck(group=...)`` re-runs that group's policy for every socket holding it, not the others."""
+    users = [await database_sync_to_async(User.objects.create_user)(name) for name in ("alice", "bob")]
+    allowed = {"unit.a": {"alice", "bob"}, "unit.b": {"alice", "bob"}}
+
+    async def listed(user: Any, scope: Any, room: str) -> bool:
+        return user.get_username() in allowed[f"unit.{room}"]
+
+    with declared({"unit.{room}": listed}):
+        alice = await joined(users[0], "unit.a", "unit.b")
+        bob = await joined(users[1], "unit.a", "unit.b")
+        allowed = {"unit.a": {"alice"}, "unit.b": set()}  # the room went private: only alice stays
+        removed = await apply(membership_message("recheck", user=None, group="unit.a", reason="recheck"))
+    assert (removed, alice.frames(), bob.frames()) == (
+        1,
+        [],
+        [{"type": "warden.left", "group": "unit.a", "reason": "forbidden"}],
+    )
+    assert list(bob.connection.memberships.groups) == ["unit.b"]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_fresh_users_come_from_the_database_in_one_query_per_model() -> None:
+    """Users are reloaded in bulk; a deleted user comes back anonymous; other objects are skipped."""
+    alice = await database_sync_to_async(User.objects.create_user)("alice", is_staff=False)
+    await database_sync_to_async(User.objects.filter(pk=alice.pk).update)(is_staff=True)
+    gone = User(pk=999, username="gone")
+    fresh = await revoke_module._fresh_users([alice, gone, object()])
+    assert (fresh[str(alice.pk)].is_staff, fresh["999"].is_authenticated, len(fresh)) == (True, False, 2)
+
+
 async def test_recheck_that_cannot_load_the_user_leaves_everything(monkeypatch: pytest.MonkeyPatch) -> None:
     """If the database fails during a re-check, the user's sockets leave their groups (fail closed)."""
 
-    async def down(user: Any) -> Any:
+    async def down(users: Any) -> Any:
         raise ConnectionError("database down")
 
-    monkeypatch.setattr(revoke_module, "_fresh_user", down)
+    monkeypatch.setattr(revoke_module, "_fresh_users", down)
     with declared({"unit.{room}": allow}):
         socket = await joined(ALICE, "unit.a", "unit.b")
         removed = await apply(membership_message("recheck", user=ALICE, group=None, reason="recheck"))

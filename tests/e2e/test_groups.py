@@ -204,6 +204,26 @@ async def test_recheck_after_leaving_the_django_group_leaves_the_room(
     assert list(reply.body["confirmation"]["answered"].values()) == [1]
 
 
+async def test_recheck_of_a_group_leaves_only_the_sockets_now_refused(
+    server: Any, sockets: Sockets, make_user: Any
+) -> None:
+    """``recheck(group="room.x")`` after bob left ``room-x`` takes bob's socket out; alice stays."""
+    alice, bob = await pair(server, sockets, make_user)
+    await take_out_of_room(await database_user("bob"), "x")
+    reply = await post(server, "/test/groups/recheck/", {"group": "room.x", "wait": 2})
+    assert reply.status == 200, reply.body
+    await bob.wait_for(lambda f: f == left("room.x", "forbidden"))
+    await alice.send_to("room.x", 1)
+    await alice.wait_for(lambda f: f == {"op": "message", "group": "room.x", "n": 1})
+    await barrier(alice, bob, 2)
+    assert (bob.messages("room.x"), await bob.groups(), await alice.groups()) == (
+        [],
+        ["open.lobby"],
+        ["open.lobby", "room.x"],
+    )
+    assert list(reply.body["confirmation"]["answered"].values()) == [1]
+
+
 async def test_staff_group_uses_the_drf_permission(server: Any, sockets: Sockets, make_user: Any) -> None:
     """``staff.{name}`` (DRF ``IsAdminUser`` through the adapter) admits staff and denies others."""
     staff = await open_group_socket(

@@ -94,9 +94,11 @@ def revoke_group_view(request: HttpRequest) -> JsonResponse:
 @csrf_exempt
 @require_POST
 def recheck_view(request: HttpRequest) -> JsonResponse:
-    """``{"username": ..., "wait": seconds or null}``: re-run every policy for the user's sockets."""
+    """``{"username": ... or null, "group": ... or null, "wait": seconds or null}``: re-run the policies."""
     from channels_warden.groups import recheck_sync
 
     body = _body(request)
-    user = get_user_model().objects.get(username=body["username"])
-    return JsonResponse({"confirmation": _confirmation(recheck_sync(user, wait=body.get("wait")))})
+    username = body.get("username")
+    user = get_user_model().objects.get(username=username) if username else None
+    confirmation = recheck_sync(user, group=body.get("group"), wait=body.get("wait"))
+    return JsonResponse({"confirmation": _confirmation(confirmation)})

@@ -24,13 +24,14 @@ if TYPE_CHECKING:
 logger = logging.getLogger("channels_warden.groups")
 
 
-async def recheck_connection(connection: Connection, user: Any = None) -> int:
+async def recheck_connection(connection: Connection, user: Any = None, only: str | None = None) -> int:
     """Ask every policy of the socket's groups again; return how many groups it left.
 
     Args:
         connection: the socket.
         user: the user to ask about (a fresh copy from the database); by default the user of the
             socket's current credential.
+        only: re-check this one group (if the socket holds it) instead of all of them.
     """
     state = connection.memberships
     if state is None or not state.groups or connection.closed:
@@ -38,7 +39,9 @@ async def recheck_connection(connection: Connection, user: Any = None) -> int:
     auth = connection.auth or AuthInfo.anonymous()
     if user is None:
         user = auth.user
-    held = dict(state.groups)
+    held = {g: m for g, m in state.groups.items() if only is None or g == only}
+    if not held:
+        return 0
     requests = [(group, {**m.scope, "user": user, "auth": auth}) for group, m in held.items()]
     decided = await decide_many(requests, user, table_for(group_settings(connection.settings)))
     left = 0

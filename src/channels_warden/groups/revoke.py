@@ -20,7 +20,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from ..cachelock import in_thread
-from ..registry import registry
+from ..registry import registry, user_key
 from ..revocation import broadcast, handlers
 from .memberships import REVOKED, holders, leave
 from .patterns import is_valid_group_name
@@ -68,8 +68,10 @@ def membership_message(action: str, *, user: Any, group: str | None, reason: str
     """The message for a revocation (``"revoke"``) or a re-check (``"recheck"``); validated."""
     if action == "revoke" and not is_valid_group_name(group):
         raise ValueError(f"revoke_membership() needs a valid group name, not {group!r}")
-    if action == "recheck" and user is None:
-        raise ValueError("recheck() needs a user")
+    if action == "recheck" and user is None and group is None:
+        raise ValueError("recheck() needs a user, a group or both")
+    if group is not None and not is_valid_group_name(group):
+        raise ValueError(f"{group!r} is not a valid group name")
     if not reason or len(reason.encode()) > MAX_REASON_BYTES or not reason.isprintable():
         raise ValueError(f"reason must be 1 to {MAX_REASON_BYTES} printable bytes")
     return {
@@ -83,15 +85,24 @@ def membership_message(action: str, *, user: Any, group: str | None, reason: str
     }
 
 
-async def _fresh_user(user: Any) -> Any:
-    """The user as the database has it now (a re-check must not trust permissions cached on it)."""
-    if getattr(user, "_meta", None) is None or getattr(user, "pk", None) is None:
-        return user  # not a model instance (a stateless token's user): nothing to reload
-    fresh = await type(user)._default_manager.filter(pk=user.pk).afirst()
-    if fresh is None:
-        from django.contrib.auth.models import AnonymousUser
+async def _fresh_users(users: list[Any]) -> dict[str, Any]:
+    """User key -> the user as the database has it now, one query per user model.
 
-        return AnonymousUser()
+    A re-check must not trust what is cached on the user object (``has_perm`` caches permissions).
+    A user that is gone comes back as ``AnonymousUser``; users that are not model instances (a
+    stateless token's user, anonymous sockets) are not in the result and are asked about as they are.
+    """
+    from django.contrib.auth.models import AnonymousUser
+
+    wanted: dict[type[Any], set[Any]] = {}
+    for user in users:
+        if getattr(user, "_meta", None) is not None and getattr(user, "pk", None) is not None:
+            wanted.setdefault(type(user), set()).add(user.pk)
+    fresh: dict[str, Any] = {}
+    for model, pks in wanted.items():
+        found = await model._default_manager.ain_bulk(list(pks))
+        for pk in pks:
+            fresh[str(pk)] = found.get(pk) or AnonymousUser()
     return fresh
 
 
@@ -103,10 +114,13 @@ async def apply(message: dict[str, Any]) -> int:
         reason = str(message.get("reason") or REVOKED)[:MAX_REASON_BYTES]
         targets = holders(group, user)
         removed = sum(await asyncio.gather(*(leave(c, group, reason) for c in targets)))
-    elif action == "recheck" and isinstance(user, str):
-        targets = [c for c in registry.matching(user=user) if c.memberships and c.memberships.groups]
+    elif action == "recheck" and (isinstance(user, str) or isinstance(group, str)):
+        if isinstance(group, str):
+            targets = holders(group, user if isinstance(user, str) else None)
+        else:
+            targets = [c for c in registry.matching(user=user) if c.memberships and c.memberships.groups]
         if targets:
-            removed = await _recheck_all(targets)
+            removed = await _recheck_all(targets, group if isinstance(group, str) else None)
     else:
         logger.warning("ignored a malformed membership message (action %r)", str(action)[:40])
     if removed:
@@ -120,17 +134,24 @@ async def apply(message: dict[str, Any]) -> int:
     return removed
 
 
-async def _recheck_all(targets: list[Any]) -> int:
+async def _recheck_all(targets: list[Any], only: str | None) -> int:
     try:
-        user = await _fresh_user(targets[0].auth.user)
+        fresh = await _fresh_users([c.auth.user for c in targets if c.auth is not None])
     except Exception:  # the database is down: nobody can be re-confirmed, so everyone leaves
-        logger.exception("re-check could not load the user: leaving their groups (fail closed)")
+        logger.exception("re-check could not load the users: leaving their groups (fail closed)")
         left = 0
         for connection in targets:
-            for group in list(connection.memberships.groups):
+            for group in [only] if only else list(connection.memberships.groups):
                 left += await leave(connection, group, "internal")
         return left
-    return sum(await asyncio.gather(*(recheck_connection(c, user) for c in targets)))
+    return sum(
+        await asyncio.gather(
+            *(
+                recheck_connection(c, fresh.get(user_key(c.auth.user) or "") if c.auth else None, only)
+                for c in targets
+            )
+        )
+    )
 
 
 async def _send(message: dict[str, Any], wait: float | None) -> Confirmation | None:
@@ -182,10 +203,19 @@ async def revoke_membership(
     return await _send(membership_message("revoke", user=user, group=group, reason=reason), wait)
 
 
-async def recheck(user: Any, *, wait: float | None = None) -> Confirmation | None:
-    """Ask every policy again for all of ``user``'s sockets in every process (after a permission,
-    group or membership change); the groups now refused are left with ``warden.left``."""
-    return await _send(membership_message("recheck", user=user, group=None, reason="recheck"), wait)
+async def recheck(
+    user: Any = None, *, group: str | None = None, wait: float | None = None
+) -> Confirmation | None:
+    """Ask the policies again, in every process; the groups now refused are left with ``warden.left``.
+
+    Args:
+        user: re-check all the groups of this user's sockets (after a permission, group or
+            membership change).
+        group: re-check this group only, for every socket that holds it (a room made private), or
+            for ``user``'s sockets only when both are given.
+        wait: as for :func:`revoke_membership`.
+    """
+    return await _send(membership_message("recheck", user=user, group=group, reason="recheck"), wait)
 
 
 def revoke_membership_sync(
@@ -195,9 +225,11 @@ def revoke_membership_sync(
     return async_to_sync(revoke_membership)(user, group, reason=reason, wait=wait)
 
 
-def recheck_sync(user: Any, *, wait: float | None = None) -> Confirmation | None:
+def recheck_sync(
+    user: Any = None, *, group: str | None = None, wait: float | None = None
+) -> Confirmation | None:
     """:func:`recheck` for synchronous code (``m2m_changed``, ``post_save`` receivers)."""
-    return async_to_sync(recheck)(user, wait=wait)
+    return async_to_sync(recheck)(user, group=group, wait=wait)
 
 
 handlers[MESSAGE_TYPE] = apply
