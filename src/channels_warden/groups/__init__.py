@@ -16,8 +16,9 @@ the group again when a re-check refuses it (after an in-band refresh, or ``reche
 
 Modules: ``patterns`` (names with typed parts), ``grants`` (Grant, GroupDenied), ``settings``
 (``WARDEN["GROUPS"]``), ``policies`` (registry, decorator, decisions), ``drf`` (DRF permissions as
-policies), ``memberships`` (per-socket state, grant timers), ``consumer`` (join, leave, mixin),
-``rechecks``, ``revoke`` (cross-process messages), ``processes`` (who must confirm), ``checks``.
+policies), ``permissions`` (CanJoin: a route permission from a policy), ``memberships`` (per-socket
+state, grant timers), ``consumer`` (join, leave, mixin), ``rechecks``, ``revoke`` (cross-process
+messages), ``processes`` (who must confirm), ``checks``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from .consumer import WardenGroupsMixin, joined_groups, warden_join, warden_leav
 from .drf import drf_policy
 from .grants import Grant, GroupDenied
 from .patterns import GroupPattern
+from .permissions import CanJoin
 from .policies import PolicyRegistry, allow_any, allow_authenticated, allow_staff, policy, registry
 from .rechecks import MembershipHook
 from .revoke import Confirmation, recheck, recheck_sync, revoke_membership, revoke_membership_sync
@@ -34,6 +36,7 @@ from .revoke import Confirmation, recheck, recheck_sync, revoke_membership, revo
 Connection.membership_hook = MembershipHook()
 
 __all__ = [
+    "CanJoin",
     "Confirmation",
     "Grant",
     "GroupDenied",
