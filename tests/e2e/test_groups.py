@@ -23,7 +23,7 @@ from .group_client import (
     take_out_of_room,
     token_with,
 )
-from .helpers import create_user
+from .helpers import assert_refused, create_user
 from .lifecycle import Sockets, post
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -239,3 +239,18 @@ async def database_user(username: str) -> Any:
     from django.contrib.auth import get_user_model
 
     return await database_sync_to_async(get_user_model().objects.get)(username=username)
+
+
+async def test_can_join_opens_the_route_to_members_only(ws: Any, make_user: Any) -> None:
+    """``guard(..., permissions=[CanJoin("room.{name}")])`` admits a member of ``room-x``, refuses
+    others with 4403, and refuses a name the pattern does not match the same way."""
+    alice, bob = await create_user(make_user, "alice"), await create_user(make_user, "bob")
+    await put_in_room(alice, "x")
+    member = await ws.handshake("/ws/member/x/", subprotocols=["warden", f"bearer.{await token_with(alice)}"])
+    bob_token = await token_with(bob)
+    stranger = await ws.handshake("/ws/member/x/", subprotocols=["warden", f"bearer.{bob_token}"])
+    odd = await ws.handshake("/ws/member/a.b/", subprotocols=["warden", f"bearer.{bob_token}"])
+    assert member.whoami is not None
+    assert member.whoami["user"] == "alice"
+    assert_refused(stranger, 4403)
+    assert_refused(odd, 4403)

@@ -12,6 +12,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 from django.core.asgi import get_asgi_application
 
 from channels_warden import HasPerm, IsStaff, WardenMiddlewareStack, guard
+from channels_warden.groups import CanJoin
 
 django_asgi_app = get_asgi_application()
 
@@ -31,6 +32,7 @@ ROUTES = [
     path("ws/room/<slug:room>/", guard(EchoConsumer.as_asgi())),
     path("ws/first/", guard(EchoConsumer.as_asgi(), first_message=True)),
     path("ws/groups/", GroupsConsumer.as_asgi()),
+    path("ws/member/<str:name>/", guard(EchoConsumer.as_asgi(), permissions=[CanJoin("room.{name}")])),
 ]
 
 _JWT = "channels_warden.authenticators.SimpleJWTAuthenticator"
