@@ -174,6 +174,50 @@ async def test_revocation_during_group_add_wins() -> None:
     )
 
 
+async def test_revocation_while_the_policy_runs_wins() -> None:
+    """A revocation that lands while the join's policy runs makes the join fail, group never added."""
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def slow(user: Any, scope: Any, room: str) -> bool:
+        entered.set()
+        await release.wait()
+        return True  # the policy read the database before the removal committed
+
+    layer = InMemoryChannelLayer()
+    socket = await opened(ALICE)
+    consumer = await consumer_of(socket, layer)
+    with declared({"unit.{room}": slow}):
+        joining = asyncio.ensure_future(warden_join(consumer, "unit.a"))
+        await entered.wait()
+        assert await leave(socket.connection, "unit.a", "revoked") is True
+        release.set()
+        with pytest.raises(GroupDenied) as denied:
+            await joining
+    await layer.group_send("unit.a", {"type": "hello"})
+    assert (denied.value.detail, await heard(layer, consumer), socket.frames()) == (
+        "the membership was revoked while its policy ran",
+        [],
+        [],
+    )
+
+
+async def test_rejoin_refused_now_leaves_the_group() -> None:
+    """Joining a held group again when the policy now refuses raises and leaves the group."""
+    answers = iter([True, False])
+
+    async def changing(user: Any, scope: Any, room: str) -> bool:
+        return next(answers)
+
+    layer = InMemoryChannelLayer()
+    consumer = await consumer_of(await opened(ALICE), layer)
+    with declared({"unit.{room}": changing}):
+        await warden_join(consumer, "unit.a")
+        with pytest.raises(GroupDenied):
+            await warden_join(consumer, "unit.a")
+    await layer.group_send("unit.a", {"type": "hello"})
+    assert (await heard(layer, consumer), joined_groups(consumer)) == ([], frozenset())
+
+
 async def test_leave_takes_the_consumer_out() -> None:
     """``warden_leave`` removes the consumer from the group, without a frame."""
     layer = InMemoryChannelLayer()

@@ -31,7 +31,7 @@ from ..connection import Connection, connection_of
 from ..identity import AuthInfo
 from ..registry import user_key
 from .grants import Grant, GroupDenied
-from .memberships import Membership, leave, memberships_of, record
+from .memberships import Membership, leave, memberships_of, rearm, record
 from .patterns import is_valid_group_name
 from .policies import decide, table_for
 from .processes import inventory
@@ -84,21 +84,38 @@ async def warden_join(consumer: Any, group: str, *, notify_consumer: bool = Fals
         scope = consumer.scope
         if scope.get("auth") is not auth:  # refreshed since connect: the policy judges the current token
             scope = {**scope, "user": auth.user, "auth": auth}
-        grant = await decide(group, auth.user, scope, table_for(settings))
-        if connection.closed:
-            raise GroupDenied(group, "forbidden", "the socket closed while its policy ran")
         await inventory.ensure_registered()
-        membership = Membership(group, channel_name, layer, grant, consumer.scope, notify_consumer)
-        # Recorded before group_add: a revocation that arrives meanwhile finds it and undoes the add.
-        record(connection, membership)
+        membership = state.groups.get(group)
+        if membership is None:
+            # Recorded, pending, before the policy runs: a revocation that arrives while the policy
+            # or group_add runs finds it, and the join fails instead of outliving the revocation.
+            membership = Membership(
+                group, channel_name, layer, Grant(), consumer.scope, notify_consumer, True
+            )
+            record(connection, membership)
         try:
-            await layer.group_add(group, channel_name)
-        except Exception as exc:
-            await leave(connection, group, None)
-            raise GroupDenied(group, "internal", f"group_add failed: {exc!r}") from exc
+            grant = await decide(group, auth.user, scope, table_for(settings))
+        except GroupDenied:
+            await leave(connection, group, None)  # a pending join ends; a held group is refused now
+            raise
         if state.groups.get(group) is not membership:
-            await layer.group_discard(group, channel_name)
-            raise GroupDenied(group, "forbidden", "the membership was revoked while it was being added")
+            raise GroupDenied(group, "forbidden", "the membership was revoked while its policy ran")
+        if connection.closed:
+            await leave(connection, group, None)
+            raise GroupDenied(group, "forbidden", "the socket closed while its policy ran")
+        membership.grant = grant
+        membership.notify_consumer = membership.notify_consumer or notify_consumer
+        adding, membership.pending = membership.pending, False
+        rearm(connection)
+        if adding:
+            try:
+                await layer.group_add(group, channel_name)
+            except Exception as exc:
+                await leave(connection, group, None)
+                raise GroupDenied(group, "internal", f"group_add failed: {exc!r}") from exc
+            if state.groups.get(group) is not membership:
+                await layer.group_discard(group, channel_name)
+                raise GroupDenied(group, "forbidden", "the membership was revoked while it was being added")
     except GroupDenied as denied:
         logger.info(
             "refused group %r to user %s: %s",

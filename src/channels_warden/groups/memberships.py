@@ -47,6 +47,8 @@ class Membership:
     scope: Scope
     #: Also tell the consumer (a ``warden.left`` message on its channel): set by the mixin.
     notify_consumer: bool = False
+    #: Recorded while its policy runs, not yet added to the layer (see ``consumer.warden_join``).
+    pending: bool = False
 
 
 class SocketMemberships:
@@ -118,6 +120,8 @@ async def leave(connection: Connection, group: str, reason: str | None) -> bool:
     membership = forget(connection, group)
     if membership is None:
         return False
+    if membership.pending:  # never added to the layer, never announced: its join will fail
+        return True
     try:
         await membership.layer.group_discard(group, membership.channel_name)
     except Exception:

@@ -39,7 +39,7 @@ async def recheck_connection(connection: Connection, user: Any = None, only: str
     auth = connection.auth or AuthInfo.anonymous()
     if user is None:
         user = auth.user
-    held = {g: m for g, m in state.groups.items() if only is None or g == only}
+    held = {g: m for g, m in state.groups.items() if (only is None or g == only) and not m.pending}
     if not held:
         return 0
     requests = [(group, {**m.scope, "user": user, "auth": auth}) for group, m in held.items()]
