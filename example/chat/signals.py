@@ -1,8 +1,8 @@
-"""Removing a member from a room, by any means (the API, the admin, a shell), closes that user's
-sockets for the room in every process.
+"""Removing a member from a room, by any means (the API, the admin, a shell), takes that user's
+sockets out of the room in every process (``revoke_membership``).
 
-The database change comes first; the ``chat.removed`` event goes out once the transaction commits,
-so a socket that re-checks membership on reconnecting sees the removal.
+The database change comes first; the revocation goes out once the transaction commits, so a socket
+that joins again is refused by the policy.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models.signals import m2m_changed
 
-from .events import send_removed_quietly
+from .events import revoke_quietly
 from .models import Room
 
 
@@ -39,7 +39,7 @@ def on_members_changed(
     else:
         removals = [(instance.slug, sorted(pk_set))]
     for slug, user_ids in removals:
-        transaction.on_commit(lambda slug=slug, user_ids=user_ids: send_removed_quietly(slug, user_ids))
+        transaction.on_commit(lambda slug=slug, user_ids=user_ids: revoke_quietly(slug, user_ids))
 
 
 def connect_signals() -> None:

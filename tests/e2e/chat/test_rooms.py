@@ -1,4 +1,5 @@
-"""Private rooms: refused at connect with 4403 (unknown rooms alike); staff removal closes sockets."""
+"""Private rooms: refused at connect with 4403 (unknown rooms alike); a staff removal takes the member's
+sockets out of the room (warden's ``warden.left``), closing single-room sockets."""
 
 from __future__ import annotations
 
@@ -6,6 +7,11 @@ import pytest
 
 from ..lifecycle import disconnect_frame
 from .support import ChatServer, Sockets, assert_message, error, presence, token_auth, unique_text
+
+
+def warden_left(room: str) -> dict[str, str]:
+    """Warden's frame when a staff removal took the socket out of the room's group."""
+    return {"type": "warden.left", "group": f"chat.{room}", "reason": "removed"}
 
 
 @pytest.mark.parametrize("room", ["private", "no-such-room", "bad%20name"])
@@ -33,14 +39,16 @@ async def remove(server: ChatServer, room: str, username: str) -> None:
 
 
 async def test_removal_closes_the_members_room_socket(chat_server: ChatServer, sockets: Sockets) -> None:
-    """A removed member's /ws/chat/<room>/ socket closes with 4403; the others see him go."""
+    """A removed member's /ws/chat/<room>/ socket hears ``warden.left`` and closes with 4403; the
+    others see him go."""
     room = chat_server.db.create_room(members=["alice", "bob"])
     alice = await sockets.room(chat_server, room, "alice")
     bob = await sockets.room(chat_server, room, "bob")
     await alice.receive()
     await remove(chat_server, room, "bob")
     end = await bob.closure()
-    assert (end.before, end.frame, end.code) == ([], disconnect_frame(4403), 4403)
+    before = [frame for _, frame in end.before]
+    assert (before, end.frame, end.code) == ([warden_left(room)], disconnect_frame(4403), 4403)
     assert await alice.receive() == presence(room, "alice")
     assert chat_server.db.members(room) == ["alice"]
 
@@ -62,7 +70,8 @@ async def test_removal_keeps_the_members_sockets_for_other_rooms(
 async def test_removal_leaves_the_room_on_the_multi_room_socket(
     chat_server: ChatServer, sockets: Sockets
 ) -> None:
-    """On /ws/chat/ a removed member gets {"type": "left", "reason": "removed"}; the socket stays."""
+    """On /ws/chat/ a removed member gets ``warden.left`` and {"type": "left", "reason": "removed"};
+    the socket stays."""
     room = chat_server.db.create_room(members=["bob"])
     other = chat_server.db.create_room(members=["bob"])
     bob = await sockets.multi(chat_server, "bob")
@@ -70,7 +79,10 @@ async def test_removal_leaves_the_room_on_the_multi_room_socket(
         await bob.send({"type": "join", "room": slug})
         await bob.receive_all(2)
     await remove(chat_server, room, "bob")
-    assert await bob.receive() == {"type": "left", "room": room, "reason": "removed"}
+    assert await bob.receive_all(2) == [
+        warden_left(room),
+        {"type": "left", "room": room, "reason": "removed"},
+    ]
     text = unique_text()
     await bob.send({"type": "message", "room": other, "text": text})
     assert_message(await bob.receive(), other, "bob", text)
@@ -85,7 +97,10 @@ async def test_removed_room_is_not_delivered_any_more(chat_server: ChatServer, s
     await bob.receive_all(2)
     await alice.receive()
     await remove(chat_server, room, "bob")
-    assert await bob.receive() == {"type": "left", "room": room, "reason": "removed"}
+    assert await bob.receive_all(2) == [
+        warden_left(room),
+        {"type": "left", "room": room, "reason": "removed"},
+    ]
     assert await alice.receive() == presence(room, "alice")
     await alice.send({"type": "message", "text": unique_text()})
     await alice.receive()
@@ -99,6 +114,6 @@ async def test_removed_member_cannot_join_again(chat_server: ChatServer, sockets
     await bob.send({"type": "join", "room": room})
     await bob.receive_all(2)
     await remove(chat_server, room, "bob")
-    await bob.receive()
+    await bob.receive_all(2)
     await bob.send({"type": "join", "room": room})
     assert await bob.receive() == error("forbidden", "you may not join this room", room=room)
