@@ -13,11 +13,13 @@ from django.contrib.auth.models import User
 from channels_warden.groups import Grant
 from channels_warden.groups.memberships import (
     Membership,
+    discard_many,
     forget,
     groups_here,
     holders,
     leave,
     leave_all,
+    leave_many,
     record,
 )
 from tests.groupkit import groups_cleanup, opened  # noqa: F401  (fixture)
@@ -156,3 +158,77 @@ async def test_grant_end_leaves_that_group_only() -> None:
     await member(alice, layer, "unit.m")
     assert await alice.wait_frames(1) == [{"type": "warden.left", "group": "unit.l", "reason": "expired"}]
     assert list(alice.connection.memberships.groups) == ["unit.m"]  # type: ignore[union-attr]
+
+
+async def test_leave_many_takes_every_socket_out_and_tells_each() -> None:
+    """``leave_many`` removes all the sockets from the group and each hears ``warden.left``."""
+    layer = InMemoryChannelLayer()
+    alice, bob = await opened(ALICE), await opened(BOB)
+    channels = [(await member(s, layer, "unit.n")).channel_name for s in (alice, bob)]
+    assert await leave_many([alice.connection, bob.connection], "unit.n", "removed") == 2
+    await layer.group_send("unit.n", {"type": "late"})
+    assert [s.frames() for s in (alice, bob)] == [
+        [{"type": "warden.left", "group": "unit.n", "reason": "removed"}]
+    ] * 2
+    assert all(layer.channels.get(c) is None or layer.channels[c].empty() for c in channels)
+
+
+async def test_leave_many_closes_the_sockets_when_the_layer_fails() -> None:
+    """If the layer cannot remove them, the sockets are closed with 4500 instead (fail closed)."""
+
+    class BrokenLayer(InMemoryChannelLayer):  # type: ignore[misc]
+        async def group_discard(self, group: str, channel: str) -> None:
+            raise ConnectionError("redis down")
+
+    alice = await opened(ALICE)
+    await member(alice, BrokenLayer(), "unit.o")
+    assert await leave_many([alice.connection], "unit.o", "removed") == 1
+    assert (alice.connection.closed, alice.frames()[0]["code"]) == (True, 4500)
+
+
+class FakeRedis:
+    """Records the commands a channels_redis connection would get."""
+
+    def __init__(self) -> None:
+        self.commands: list[tuple[Any, ...]] = []
+
+    async def zrem(self, key: bytes, *members: str) -> None:
+        self.commands.append(("zrem", key, *members))
+
+
+class RedisShapedLayer:
+    """Shaped like channels_redis' RedisChannelLayer (the fast path checks the module name)."""
+
+    __module__ = "channels_redis.core"
+
+    def __init__(self) -> None:
+        self.redis = FakeRedis()
+
+    def _group_key(self, group: str) -> bytes:
+        return f"asgi:group:{group}".encode()
+
+    def consistent_hash(self, value: str) -> int:
+        return 0
+
+    def connection(self, index: int) -> FakeRedis:
+        return self.redis
+
+    async def group_discard(self, group: str, channel: str) -> None:
+        raise AssertionError("one ZREM for all, not one group_discard each")
+
+
+RedisShapedLayer.__module__ = "channels_redis.core"
+
+
+async def test_discard_many_on_channels_redis_is_one_zrem() -> None:
+    """On channels_redis, removing many channels is one ``ZREM`` of the group's sorted set."""
+    layer = RedisShapedLayer()
+    await discard_many(layer, "unit.p", ["a!1", "b!2", "c!3"])
+    assert layer.redis.commands == [("zrem", b"asgi:group:unit.p", "a!1", "b!2", "c!3")]
+
+
+async def test_discard_many_of_nothing_asks_nothing() -> None:
+    """No channels, no command."""
+    layer = RedisShapedLayer()
+    await discard_many(layer, "unit.p", [])
+    assert layer.redis.commands == []

@@ -16,6 +16,7 @@ from django.core.cache import cache
 from channels_warden import revocation
 from channels_warden.groups import (
     Confirmation,
+    memberships,
     recheck,
     revoke_membership,
     revoke_membership_sync,
@@ -111,6 +112,27 @@ async def test_revoke_without_a_user_empties_the_group() -> None:
         sockets = [await joined(ALICE, "unit.a"), await joined(BOB, "unit.a")]
         removed = await apply(membership_message("revoke", user=None, group="unit.a", reason="revoked"))
     assert (removed, [len(s.frames()) for s in sockets]) == (2, [1, 1])
+
+
+async def test_a_large_group_is_left_with_bounded_concurrency() -> None:
+    """Taking 100 sockets out of a group never runs more than ``CONCURRENCY`` layer calls at once
+    (redis-py's pools refuse calls beyond their size instead of queueing them)."""
+    running, peak = 0, 0
+
+    class CountingLayer(InMemoryChannelLayer):  # type: ignore[misc]
+        async def group_discard(self, group: str, channel: str) -> None:
+            nonlocal running, peak
+            running += 1
+            peak = max(peak, running)
+            await asyncio.sleep(0)
+            await super().group_discard(group, channel)
+            running -= 1
+
+    layer = CountingLayer()
+    with declared({"unit.{room}": allow}):
+        sockets = [await joined(ALICE, "unit.a", layer=layer) for _ in range(100)]
+        removed = await apply(membership_message("revoke", user=None, group="unit.a", reason="revoked"))
+    assert (removed, peak, sum(len(s.frames()) for s in sockets)) == (100, memberships.CONCURRENCY, 100)
 
 
 async def test_apply_answers_the_reply_channel() -> None:

@@ -22,7 +22,7 @@ from channels.layers import get_channel_layer
 from ..cachelock import in_thread
 from ..registry import registry, user_key
 from ..revocation import broadcast, handlers
-from .memberships import REVOKED, holders, leave
+from .memberships import REVOKED, holders, in_lanes, leave, leave_many
 from .patterns import is_valid_group_name
 from .processes import PROCESS_ID, inventory
 from .rechecks import recheck_connection
@@ -113,7 +113,7 @@ async def apply(message: dict[str, Any]) -> int:
     if action == "revoke" and isinstance(group, str) and (user is None or isinstance(user, str)):
         reason = str(message.get("reason") or REVOKED)[:MAX_REASON_BYTES]
         targets = holders(group, user)
-        removed = sum(await asyncio.gather(*(leave(c, group, reason) for c in targets)))
+        removed = await leave_many(targets, group, reason)
     elif action == "recheck" and (isinstance(user, str) or isinstance(group, str)):
         if isinstance(group, str):
             targets = holders(group, user if isinstance(user, str) else None)
@@ -145,11 +145,9 @@ async def _recheck_all(targets: list[Any], only: str | None) -> int:
                 left += await leave(connection, group, "internal")
         return left
     return sum(
-        await asyncio.gather(
-            *(
-                recheck_connection(c, fresh.get(user_key(c.auth.user) or "") if c.auth else None, only)
-                for c in targets
-            )
+        await in_lanes(
+            targets,
+            lambda c: recheck_connection(c, fresh.get(user_key(c.auth.user) or "") if c.auth else None, only),
         )
     )
 
