@@ -21,6 +21,7 @@ from channels_warden.groups import (
     warden_leave,
 )
 from channels_warden.groups.memberships import leave
+from channels_warden.identity import AuthInfo
 from tests.groupkit import FakeConsumer, consumer_of, declared, groups_cleanup, heard, opened  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("groups_cleanup")
@@ -199,6 +200,30 @@ async def test_revocation_while_the_policy_runs_wins() -> None:
         [],
         [],
     )
+
+
+async def test_refresh_while_the_policy_runs_asks_again() -> None:
+    """If the identity changes while the join's policy runs, the policy is asked about the new one."""
+    entered, release = asyncio.Event(), asyncio.Event()
+    seen: list[Any] = []
+
+    async def in_claim(user: Any, scope: Any, room: str) -> bool:
+        seen.append(list(scope["auth"].claims["rooms"]))
+        if len(seen) == 1:
+            entered.set()
+            await release.wait()
+        return room in scope["auth"].claims["rooms"]
+
+    socket = await opened(ALICE, claims={"rooms": ["a"]})
+    consumer = await consumer_of(socket, InMemoryChannelLayer())
+    with declared({"unit.{room}": in_claim}):
+        joining = asyncio.ensure_future(warden_join(consumer, "unit.a"))
+        await entered.wait()
+        socket.connection.auth = AuthInfo(user=ALICE, claims={"rooms": []})  # an in-band refresh
+        release.set()
+        with pytest.raises(GroupDenied):
+            await joining
+    assert (seen, joined_groups(consumer)) == ([["a"], []], frozenset())
 
 
 async def test_rejoin_refused_now_leaves_the_group() -> None:

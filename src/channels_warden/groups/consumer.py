@@ -27,13 +27,14 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
+from .._types import Scope
 from ..connection import Connection, connection_of
 from ..identity import AuthInfo
 from ..registry import user_key
 from .grants import Grant, GroupDenied
 from .memberships import Membership, leave, memberships_of, rearm, record
 from .patterns import is_valid_group_name
-from .policies import decide, table_for
+from .policies import PolicyTable, decide, table_for
 from .processes import inventory
 from .settings import group_settings
 
@@ -81,9 +82,6 @@ async def warden_join(consumer: Any, group: str, *, notify_consumer: bool = Fals
         state = memberships_of(connection)
         if group not in state.groups and len(state.groups) >= settings.max_per_socket:
             raise GroupDenied(str(group)[:100], "too_many", f"the socket holds {len(state.groups)} groups")
-        scope = consumer.scope
-        if scope.get("auth") is not auth:  # refreshed since connect: the policy judges the current token
-            scope = {**scope, "user": auth.user, "auth": auth}
         await inventory.ensure_registered()
         membership = state.groups.get(group)
         if membership is None:
@@ -93,11 +91,7 @@ async def warden_join(consumer: Any, group: str, *, notify_consumer: bool = Fals
                 group, channel_name, layer, Grant(), consumer.scope, notify_consumer, True
             )
             record(connection, membership)
-        try:
-            grant = await decide(group, auth.user, scope, table_for(settings))
-        except GroupDenied:
-            await leave(connection, group, None)  # a pending join ends; a held group is refused now
-            raise
+        grant = await _decide_current(connection, consumer.scope, group, table_for(settings))
         if state.groups.get(group) is not membership:
             raise GroupDenied(group, "forbidden", "the membership was revoked while its policy ran")
         if connection.closed:
@@ -127,8 +121,34 @@ async def warden_join(consumer: Any, group: str, *, notify_consumer: bool = Fals
         raise
     except Exception as exc:  # fail closed: nothing else may escape into the consumer
         logger.exception("joining group %r failed; refused", str(group)[:100])
+        held = connection.memberships.groups.get(group) if connection.memberships is not None else None
+        if held is not None and held.pending:
+            await leave(connection, group, None)
         raise GroupDenied(str(group)[:100], "internal", f"{type(exc).__name__}") from exc
     return grant
+
+
+async def _decide_current(connection: Connection, scope: Scope, group: str, table: PolicyTable) -> Grant:
+    """The policy's answer for the socket's *current* identity; leaves ``group`` if it refuses.
+
+    After an in-band refresh the consumer's scope still holds the connect-time ``auth``, so the
+    current one is laid over it. If a refresh lands while the policy runs, the answer is about a
+    token the socket no longer holds (and the refresh's re-check skipped this pending join), so the
+    policy is asked again, once.
+    """
+    for _ in range(2):
+        current = connection.auth
+        auth = current or AuthInfo.anonymous()
+        asked = scope if scope.get("auth") is auth else {**scope, "user": auth.user, "auth": auth}
+        try:
+            grant = await decide(group, auth.user, asked, table)
+        except GroupDenied:
+            await leave(connection, group, None)  # a pending join ends; a held group is refused now
+            raise
+        if connection.auth is current:
+            return grant
+    await leave(connection, group, None)
+    raise GroupDenied(group, "forbidden", "the socket's identity changed twice while its policy ran")
 
 
 async def warden_leave(consumer: Any, group: str) -> bool:
