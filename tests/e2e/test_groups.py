@@ -254,3 +254,19 @@ async def test_can_join_opens_the_route_to_members_only(ws: Any, make_user: Any)
     assert member.whoami["user"] == "alice"
     assert_refused(stranger, 4403)
     assert_refused(odd, 4403)
+
+
+async def test_members_lists_each_user_once_with_their_sockets(
+    server: Any, sockets: Sockets, make_user: Any
+) -> None:
+    """alice with two sockets and bob with one in ``open.lobby``: two members, 2 and 1 sockets."""
+    alice, bob = await create_user(make_user, "alice"), await create_user(make_user, "bob")
+    for user in (alice, alice, bob):
+        socket = await open_group_socket(sockets, server, await token_with(user))
+        assert (await socket.join("open.lobby"))["op"] == "joined"
+    reply = await post(server, "/test/groups/members/", {"group": "open.lobby"})
+    assert (reply.status, reply.body["members"], reply.body["missing"]) == (
+        200,
+        [{"name": "alice", "sockets": 2}, {"name": "bob", "sockets": 1}],
+        [],
+    )

@@ -102,3 +102,21 @@ def recheck_view(request: HttpRequest) -> JsonResponse:
     user = get_user_model().objects.get(username=username) if username else None
     confirmation = recheck_sync(user, group=body.get("group"), wait=body.get("wait"))
     return JsonResponse({"confirmation": _confirmation(confirmation)})
+
+
+@csrf_exempt
+@require_POST
+def members_view(request: HttpRequest) -> JsonResponse:
+    """``{"group": ..., "wait": seconds}``: who holds the group, in every process."""
+    from channels_warden.groups import members_sync
+
+    body = _body(request)
+    presence = members_sync(body["group"], wait=body.get("wait", 1.0))
+    return JsonResponse(
+        {
+            "members": [{"name": m.name, "sockets": m.sockets} for m in presence.members],
+            "anonymous": presence.anonymous,
+            "answered": len(presence.answered),
+            "missing": list(presence.missing),
+        }
+    )

@@ -18,7 +18,7 @@ Modules: ``patterns`` (names with typed parts), ``grants`` (Grant, GroupDenied),
 (``WARDEN["GROUPS"]``), ``policies`` (registry, decorator, decisions), ``drf`` (DRF permissions as
 policies), ``permissions`` (CanJoin: a route permission from a policy), ``memberships`` (per-socket
 state, grant timers), ``consumer`` (join, leave, mixin), ``rechecks``, ``revoke`` (cross-process
-messages), ``processes`` (who must confirm), ``checks``.
+messages), ``presence`` (members across processes), ``processes`` (who must confirm), ``checks``.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from .grants import Grant, GroupDenied
 from .patterns import GroupPattern
 from .permissions import CanJoin
 from .policies import PolicyRegistry, allow_any, allow_authenticated, allow_staff, policy, registry
+from .presence import Member, Presence, members, members_sync
 from .rechecks import MembershipHook
 from .revoke import Confirmation, recheck, recheck_sync, revoke_membership, revoke_membership_sync
 
@@ -41,13 +42,17 @@ __all__ = [
     "Grant",
     "GroupDenied",
     "GroupPattern",
+    "Member",
     "PolicyRegistry",
+    "Presence",
     "WardenGroupsMixin",
     "allow_any",
     "allow_authenticated",
     "allow_staff",
     "drf_policy",
     "joined_groups",
+    "members",
+    "members_sync",
     "policy",
     "recheck",
     "recheck_sync",

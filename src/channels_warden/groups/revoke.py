@@ -152,6 +152,35 @@ async def _recheck_all(targets: list[Any], only: str | None) -> int:
     )
 
 
+async def collect(
+    layer: Any, message: dict[str, Any], wait: float, answer_type: str
+) -> tuple[dict[str, dict[str, Any]], tuple[str, ...]]:
+    """Broadcast ``message`` with a reply channel and gather the processes' answers.
+
+    Returns the answers by process id, and the processes holding memberships (the inventory) that
+    did not answer within ``wait`` seconds. Every listening process answers, listed or not.
+    """
+    expected = set(await in_thread(inventory.live))
+    message["reply_to"] = await layer.new_channel()
+    await broadcast(message)
+    answered: dict[str, dict[str, Any]] = {}
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    while not expected <= answered.keys():
+        try:
+            answer = await asyncio.wait_for(layer.receive(message["reply_to"]), deadline - loop.time())
+        except TimeoutError:
+            break
+        if answer.get("type") == answer_type and answer.get("id") == message["id"]:
+            answered[str(answer.get("process"))] = answer
+    missing = tuple(sorted(expected - answered.keys()))
+    if missing:
+        logger.warning(
+            "%s: no answer within %.2fs from process(es) %s", message["type"], wait, ", ".join(missing)
+        )
+    return answered, missing
+
+
 async def _send(message: dict[str, Any], wait: float | None) -> Confirmation | None:
     layer = get_channel_layer()
     if layer is None:  # one process: apply here
@@ -159,28 +188,8 @@ async def _send(message: dict[str, Any], wait: float | None) -> Confirmation | N
     if wait is None:
         await broadcast(message)
         return None
-    expected = set(await in_thread(inventory.live))
-    message["reply_to"] = await layer.new_channel()
-    await broadcast(message)
-    answered: dict[str, int] = {}
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + wait
-    while not expected <= answered.keys():
-        try:
-            ack = await asyncio.wait_for(layer.receive(message["reply_to"]), deadline - loop.time())
-        except TimeoutError:
-            break
-        if ack.get("type") == ACK_TYPE and ack.get("id") == message["id"]:
-            answered[str(ack.get("process"))] = int(ack.get("removed") or 0)
-    missing = tuple(sorted(expected - answered.keys()))
-    if missing:
-        logger.warning(
-            "membership %s: no confirmation within %.2fs from process(es) %s",
-            message["action"],
-            wait,
-            ", ".join(missing),
-        )
-    return Confirmation(answered, missing)
+    answered, missing = await collect(layer, message, wait, ACK_TYPE)
+    return Confirmation({p: int(ack.get("removed") or 0) for p, ack in answered.items()}, missing)
 
 
 async def revoke_membership(

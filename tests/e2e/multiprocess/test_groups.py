@@ -46,7 +46,8 @@ async def test_revocation_on_a_removes_the_users_sockets_on_b_within_1s(
     cluster: Cluster, sockets: Sockets, make_user: Any, report_figure: Any
 ) -> None:
     """``revoke_membership(alice, "room.x", wait=2)`` asked of A takes alice's sockets on A and B out
-    of the room within a second, both processes confirm, and bob (on B) keeps hearing it."""
+    of the room within a second, both processes confirm, bob (on B) keeps hearing it, and presence
+    asked of either process agrees."""
     alice, bob = await create_user(make_user, "alice"), await create_user(make_user, "bob")
     for user in (alice, bob):
         await put_in_room(user, "x")
@@ -75,6 +76,14 @@ async def test_revocation_on_a_removes_the_users_sockets_on_b_within_1s(
     await heard_nothing_more(bob_b, [alice_a, alice_b], "room.x", 2)
     assert bob_b.messages("room.x") == [1, 2]
     assert [await socket.groups() for socket in (alice_a, alice_b)] == [["open.lobby"]] * 2
+    presences = [
+        (await post(server, "/test/groups/members/", {"group": group, "wait": 2})).body
+        for server in (cluster.a, cluster.b)
+        for group in ("room.x", "open.lobby")
+    ]
+    room = {"members": [{"name": "bob", "sockets": 1}], "anonymous": 0, "answered": 2, "missing": []}
+    lobby = {**room, "members": [{"name": "alice", "sockets": 2}, {"name": "bob", "sockets": 1}]}
+    assert presences == [room, lobby, room, lobby]
 
 
 async def test_management_command_takes_the_user_out_of_the_group_on_both_processes(
