@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "knox",
     "channels_warden",
+    "tests.project",  # its warden.py declares the group policies the end-to-end tests use
 ]
 
 DATABASES = {

@@ -1,10 +1,14 @@
 """The chat's consumers, and the echo consumer of the first demo.
 
 None of them has auth code of its own. By the time ``connect`` runs, warden has checked the Origin,
-the credentials and the route's permissions (``IsRoomMember`` on ``/ws/chat/<room>/``), and
+the credentials and the route's permissions (the room's policy on ``/ws/chat/<room>/``), and
 ``scope["user"]`` is the user they name; anyone else was closed with a documented code before these
 classes saw the socket. Warden also closes the socket when its credential expires or is revoked
 (logout, password change...), in whichever process it lives.
+
+Rooms are joined through warden (``warden_join``), so the room's policy (``chat.warden``) decides
+every join, and a staff removal (``revoke_membership``) takes the socket out of the room in every
+process; warden then calls :meth:`ChatConsumer.group_left`.
 
 The protocol (frames, error codes, limits) is in :mod:`chat.protocol` and ``docs/chat-protocol.md``;
 presence is in :mod:`chat.presence`; groups and events in :mod:`chat.events`.
@@ -21,9 +25,10 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels_warden.exceptions import PermissionDenied, Rejection, ServiceUnavailable, TooManyConnections
+from channels_warden.groups import GroupDenied, WardenGroupsMixin, warden_join, warden_leave
 from channels_warden.rejection import close_messages
 
-from .events import message_event, presence_event, room_group, user_group
+from .events import message_event, presence_event, room_group
 from .models import Message, Room
 from .presence import tracker
 from .protocol import (
@@ -62,13 +67,6 @@ class EchoConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps({"type": "echo", "user": username, "text": text_data}))
 
 
-def visible_room(user: Any, slug: str) -> Room | None:
-    """The room ``slug`` if ``user`` may open it (blocking)."""
-    if not is_slug(slug):
-        return None
-    return Room.objects.visible_to(user).filter(slug=slug).first()
-
-
 def save_message(room: Room, author: Any, text: str) -> dict[str, Any]:
     """Store a message and return its frame, id and timestamp included (blocking)."""
     message = Message.objects.create(room=room, author=author, text=text)
@@ -77,7 +75,7 @@ def save_message(room: Room, author: Any, text: str) -> dict[str, Any]:
     )
 
 
-class ChatConsumer(AsyncWebsocketConsumer):
+class ChatConsumer(WardenGroupsMixin, AsyncWebsocketConsumer):
     """What both chat routes share: rooms, presence, messages, error frames and limits.
 
     Subclasses say which frame types they accept (``kinds``) and implement :meth:`handle`.
@@ -92,9 +90,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.limits = SocketLimits()
         self.shutting = False
         self._presence_seen: dict[str, int] = {}
-        # Joined before anything else, so that a removal from a room cannot slip past this socket.
-        self.listening = True
-        await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
         await self.accept()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -108,17 +103,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.leave_all()
 
     async def leave_all(self) -> None:
-        """Leave every room and stop hearing about removals; safe to call more than once."""
+        """Leave every room; safe to call more than once."""
         if not hasattr(self, "rooms"):  # connect() never ran
             return
         for slug in list(self.rooms):
             await self.exit(slug)
-        if self.listening:
-            self.listening = False
-            try:
-                await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
-            except Exception:  # the layer forgets dead channels by itself (channels_redis: group_expiry)
-                logger.exception("could not take the socket of %s out of its user group", self.username)
 
     # Frames from the client -----------------------------------------------------------------
 
@@ -154,24 +143,27 @@ class ChatConsumer(AsyncWebsocketConsumer):
     # Rooms ------------------------------------------------------------------------------------
 
     async def admit(self, slug: str) -> Room | None:
-        """The room if this user may be in it, with the socket already in the room's group.
+        """Join the room's group through warden, whose policy decides; ``None`` if refused.
 
-        The group comes first and the check second: a room made private after the check sends its
-        ``chat.access`` event to a group this socket is already in, and the event is handled after
-        the current frame, once the room is in ``self.rooms``. Messages that arrive in between are
-        dropped by :meth:`chat_message`, which only delivers rooms in ``self.rooms``.
+        Raises ``ServiceUnavailable`` when the policy or the channel layer failed (fail closed).
         """
-        if not is_slug(slug):  # not a room name, nor a valid group name
+        if not is_slug(slug):
             return None
-        await self.channel_layer.group_add(room_group(slug), self.channel_name)
-        room = await database_sync_to_async(visible_room)(self.user, slug)
-        if room is None and slug not in self.rooms:
-            await self.channel_layer.group_discard(room_group(slug), self.channel_name)
+        try:
+            await warden_join(self, room_group(slug), notify_consumer=True)
+        except GroupDenied as denied:
+            if denied.reason == "internal":
+                raise ServiceUnavailable(f"joining room {slug!r} failed: {denied.detail}") from None
+            return None
+        room = await database_sync_to_async(Room.objects.filter(slug=slug).first)()
+        if room is None:  # deleted since the policy allowed it
+            await warden_leave(self, room_group(slug))
+            return None
+        self.rooms[slug] = room
         return room
 
     async def enter(self, room: Room) -> None:
-        """Start receiving the room's messages (the socket is in its group) and tell the room who is in it."""
-        self.rooms[room.slug] = room
+        """Tell the room, now that the socket hears it, who is in it."""
         try:
             snapshot = await tracker.enter(room.slug, self.channel_name, self.username)
         except Exception:  # presence is best effort: the socket still chats
@@ -184,7 +176,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.rooms.pop(slug, None)
         self._presence_seen.pop(slug, None)
         try:
-            await self.channel_layer.group_discard(room_group(slug), self.channel_name)
+            await warden_leave(self, room_group(slug))
             snapshot = await tracker.leave(slug, self.channel_name)
             await self.channel_layer.group_send(room_group(slug), presence_event(snapshot))
         except Exception:  # the lease ends the entry by itself
@@ -214,18 +206,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self._presence_seen[room] = version
             await self.send_frame(presence_frame(room, event["users"]))
 
-    async def chat_removed(self, event: dict[str, Any]) -> None:
-        if event["room"] in self.rooms:
-            await self.lose(event["room"])
+    async def group_left(self, group: str, reason: str) -> None:
+        """Warden took this socket out of a room (a staff removal, a re-check): in every process."""
+        slug = group.removeprefix("chat.")
+        if slug in self.rooms:
+            await self.removed(slug)
 
-    async def chat_access(self, event: dict[str, Any]) -> None:
-        """The room became private: leave it unless this user may still be in it."""
-        slug = event["room"]
-        if slug in self.rooms and await database_sync_to_async(visible_room)(self.user, slug) is None:
-            await self.lose(slug)
-
-    async def lose(self, slug: str) -> None:
-        """This user may no longer be in room ``slug`` (removed, or the room became private)."""
+    async def removed(self, slug: str) -> None:
         raise NotImplementedError
 
     async def send_frame(self, frame: dict[str, Any]) -> None:
@@ -245,9 +232,13 @@ class RoomConsumer(ChatConsumer):
     async def connect(self) -> None:
         await super().connect()
         slug = str(self.scope["url_route"]["kwargs"]["room"])
-        # IsRoomMember allowed the socket; ask again now that removals and the room's access changes
-        # reach it, so that a change in between the two cannot leave it open.
-        room = await self.admit(slug)
+        # The route's CanJoin allowed the socket; joining asks the policy again, and from then on a
+        # removal reaches the socket, so a removal in between the two cannot leave it open.
+        try:
+            room = await self.admit(slug)
+        except Rejection as exc:
+            await self.shut(exc)
+            return
         if room is None:
             await self.shut(PermissionDenied(f"no longer allowed in room {slug!r}"))
             return
@@ -257,8 +248,8 @@ class RoomConsumer(ChatConsumer):
     async def handle(self, frame: dict[str, Any]) -> None:
         await self.post(self.room, message_text(frame))
 
-    async def lose(self, slug: str) -> None:
-        await self.shut(PermissionDenied(f"no longer allowed in room {slug!r}"))
+    async def removed(self, slug: str) -> None:
+        await self.shut(PermissionDenied(f"removed from room {slug!r}"))
 
 
 class MultiRoomConsumer(ChatConsumer):
@@ -292,7 +283,7 @@ class MultiRoomConsumer(ChatConsumer):
         await self.send_frame(joined_frame(slug))
         await self.enter(room)
 
-    async def lose(self, slug: str) -> None:
+    async def removed(self, slug: str) -> None:
         self.rooms.pop(slug)
         await self.send_frame(left_frame(slug, reason="removed"))
         await self.exit(slug)

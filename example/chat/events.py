@@ -1,13 +1,14 @@
 """Channel-layer groups and the events sent through them (to every process, with ``REDIS_URL``).
 
-==========================  ===================================================  ====================
-group                       members                                              events
-==========================  ===================================================  ====================
-``chat.room.<slug>``        every socket in the room (single- and multi-room)    ``chat.message``,
-                                                                                 ``chat.presence``,
-                                                                                 ``chat.access``
-``chat.user.<user id>``     every chat socket of the user                        ``chat.removed``
-==========================  ===================================================  ====================
+==================  ===================================================  ==============================
+group               members                                              events
+==================  ===================================================  ==============================
+``chat.<slug>``     every socket in the room (single- and multi-room),   ``chat.message``,
+                    joined through warden (``chat.warden`` decides)      ``chat.presence``
+==================  ===================================================  ==============================
+
+A removal is no event of ours: ``revoke_membership`` takes the user's sockets out of the group in
+every process, and warden tells the consumers (``warden.left``).
 """
 
 from __future__ import annotations
@@ -16,20 +17,18 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels_warden.groups import recheck_sync, revoke_membership_sync
 
 from .presence import Snapshot
 
 logger = logging.getLogger("chat.events")
 
+#: Seconds a removal waits for every server process to confirm before the request answers.
+REMOVAL_WAIT = 2.0
+
 
 def room_group(room: str) -> str:
-    return f"chat.room.{room}"
-
-
-def user_group(user_id: object) -> str:
-    return f"chat.user.{user_id}"
+    return f"chat.{room}"
 
 
 def message_event(frame: dict[str, Any]) -> dict[str, Any]:
@@ -45,34 +44,28 @@ def presence_event(snapshot: Snapshot) -> dict[str, Any]:
     }
 
 
-def removed_event(room: str) -> dict[str, Any]:
-    return {"type": "chat.removed", "room": room}
-
-
-def access_event(room: str) -> dict[str, Any]:
-    """Who may be in the room changed (it became private): every socket in it checks again."""
-    return {"type": "chat.access", "room": room}
-
-
-async def send_removed(room: str, user_ids: Iterable[object]) -> None:
-    """Tell every socket of these users, in every process, that they are no longer in ``room``."""
-    layer = get_channel_layer()
+def revoke_quietly(room: str, user_ids: Iterable[object]) -> None:
+    """Take these users' sockets out of ``room`` in every process, and wait until every process
+    confirmed (at most :data:`REMOVAL_WAIT` seconds); a failure is logged, never raised into the
+    request: the database change stands."""
     for user_id in user_ids:
-        await layer.group_send(user_group(user_id), removed_event(room))
+        try:
+            confirmation = revoke_membership_sync(
+                user_id, room_group(room), reason="removed", wait=REMOVAL_WAIT
+            )
+        except Exception:  # the channel layer is down: the sockets will be refused on reconnect
+            logger.exception("could not take the sockets of user %s out of %r", user_id, room)
+            continue
+        if confirmation is not None and not confirmation.complete:
+            missing = ", ".join(confirmation.missing)
+            logger.warning("removal of user %s from %r not confirmed by %s", user_id, room, missing)
 
 
-def send_removed_quietly(room: str, user_ids: Iterable[object]) -> None:
-    """:func:`send_removed` from sync code; a failure is logged, never raised into the request."""
-    ids = list(user_ids)
+def recheck_room_quietly(room: str) -> None:
+    """Ask the room's policy again for every socket in it, in every process (the room became private),
+    and wait until every process confirmed (at most :data:`REMOVAL_WAIT` seconds); a failure is
+    logged, never raised into the request."""
     try:
-        async_to_sync(send_removed)(room, ids)
-    except Exception:  # the database change stands; open sockets stay in the room until they reconnect
-        logger.exception("could not tell the sockets of users %s that they left %r", ids, room)
-
-
-def send_access_changed_quietly(room: str) -> None:
-    """Tell every socket in ``room``, in every process, to check its access again (from sync code)."""
-    try:
-        async_to_sync(get_channel_layer().group_send)(room_group(room), access_event(room))
-    except Exception:  # the database change stands; new sockets are refused, open ones stay
-        logger.exception("could not tell the sockets in %r that the room became private", room)
+        recheck_sync(group=room_group(room), wait=REMOVAL_WAIT)
+    except Exception:  # the channel layer is down: new sockets are refused, open ones stay
+        logger.exception("could not re-check the sockets in %r after its access changed", room)

@@ -8,18 +8,18 @@ a ``{"type": "warden.auth", ...}`` first frame.
 from __future__ import annotations
 
 from channels_warden import guard
+from channels_warden.groups import CanJoin
 from django.urls import path
 
 from .consumers import EchoConsumer, MultiRoomConsumer, RoomConsumer
-from .permissions import IsRoomMember
 
 websocket_urlpatterns = [
     path("ws/echo/", EchoConsumer.as_asgi()),
     path("ws/chat/", guard(MultiRoomConsumer.as_asgi(), first_message=True)),
-    # <str:room>, not <slug:room>: any name reaches IsRoomMember, which refuses unknown rooms with
-    # the same 4403 as private ones instead of letting the router fail.
+    # <str:room>, not <slug:room>: any name reaches the room's policy (chat.warden), which refuses
+    # unknown rooms and malformed names with the same 4403 as private ones.
     path(
         "ws/chat/<str:room>/",
-        guard(RoomConsumer.as_asgi(), permissions=[IsRoomMember()], first_message=True),
+        guard(RoomConsumer.as_asgi(), permissions=[CanJoin("chat.{room}")], first_message=True),
     ),
 ]

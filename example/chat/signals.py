@@ -1,10 +1,9 @@
-"""Removing a member from a room, by any means (the API, the admin, a shell), closes that user's
-sockets for the room in every process; so does making a room private, for everyone who is not a
-member (or staff).
+"""Removing a member from a room, by any means (the API, the admin, a shell), takes that user's
+sockets out of the room in every process (``revoke_membership``); making a room private asks the
+room's policy again for every socket in it (``recheck``), so non-members leave it.
 
-The database change comes first; the ``chat.removed`` and ``chat.access`` events go out once the
-transaction commits, so a socket that re-checks access on receiving them (or on reconnecting) sees
-the change.
+The database change comes first; the revocation goes out once the transaction commits, so a socket
+that joins again is refused by the policy.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_save
 
-from .events import send_access_changed_quietly, send_removed_quietly
+from .events import recheck_room_quietly, revoke_quietly
 from .models import Room
 
 
@@ -41,18 +40,18 @@ def on_members_changed(
     else:
         removals = [(instance.slug, sorted(pk_set))]
     for slug, user_ids in removals:
-        transaction.on_commit(lambda slug=slug, user_ids=user_ids: send_removed_quietly(slug, user_ids))
+        transaction.on_commit(lambda slug=slug, user_ids=user_ids: revoke_quietly(slug, user_ids))
 
 
 def on_room_saved(sender: Any, instance: Room, created: bool, **kwargs: Any) -> None:
-    """A saved private room (for instance one just made private): its sockets check their access again.
+    """A saved private room (for instance one just made private): its sockets are re-checked.
 
     Every save of a private room does it, not only the flip, so that no earlier value has to be
-    remembered; a save is rare, and a check is one query per socket in the room.
+    remembered; a save is rare, and a re-check is one policy call per socket in the room.
     """
     if instance.private and not created:
         slug = instance.slug
-        transaction.on_commit(lambda: send_access_changed_quietly(slug), using=kwargs.get("using"))
+        transaction.on_commit(lambda: recheck_room_quietly(slug), using=kwargs.get("using"))
 
 
 def connect_signals() -> None:

@@ -78,6 +78,8 @@ DEFAULTS: dict[str, Any] = {
     "IDENTITY_CACHE": None,
     # Query parameters scrubbed from server log lines by RedactCredentialsFilter.
     "REDACT_QUERY_PARAMETERS": ["token", "ticket", "access_token"],
+    # Group policies and how strict joins are (see channels_warden.groups.settings).
+    "GROUPS": {},
 }
 
 REJECT_MODES = ("close", "deny")

@@ -22,7 +22,7 @@ import math
 import time
 import uuid
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from channels.exceptions import StopConsumer
 from django.dispatch import Signal
@@ -64,6 +64,9 @@ from .signals import (
 )
 from .throttle import count_failure
 
+if TYPE_CHECKING:
+    from .groups.memberships import SocketMemberships
+
 logger = logging.getLogger("channels_warden.auth")
 
 #: Where the application's scope holds the :class:`Connection` (read by :func:`~channels_warden.guard`).
@@ -76,6 +79,14 @@ _PROCESS_ID = uuid.uuid4().hex[:12]
 _sequence = itertools.count(1)
 #: Scheme of a ``warden.auth`` frame that names none.
 DEFAULT_FRAME_SCHEME = "bearer"
+
+
+class MembershipHook(Protocol):
+    """What :mod:`channels_warden.groups` does when a socket that holds groups changes or ends."""
+
+    async def identity_changed(self, connection: Connection) -> None: ...
+
+    async def finished(self, connection: Connection) -> None: ...
 
 
 class HandshakeRejected(StopConsumer):  # type: ignore[misc]
@@ -110,6 +121,9 @@ class Connection:
     ``scope["auth"]`` the application got at connect time.
     """
 
+    #: Installed by :mod:`channels_warden.groups` on import; only sockets that joined a group call it.
+    membership_hook: ClassVar[MembershipHook | None] = None
+
     __slots__ = (
         "__weakref__",
         "_connect_delivered",
@@ -128,6 +142,7 @@ class Connection:
         "epoch",
         "id",
         "live",
+        "memberships",
         "opened_at",
         "policy_decided",
         "scope",
@@ -165,6 +180,8 @@ class Connection:
         self.epoch = journal.epoch
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] | None = None  # made on first use: most sockets need none
+        #: The groups joined through warden (``channels_warden.groups``); ``None`` until the first join.
+        self.memberships: SocketMemberships | None = None
 
     def __repr__(self) -> str:
         return f"<Connection {self.scope.get('path')!r} auth={self.auth!r} live={self.live}>"
@@ -428,6 +445,8 @@ class Connection:
     async def finish(self) -> None:
         """The application returned: retire the socket and free its connection-limit slot."""
         self.retire()
+        if self.memberships is not None and Connection.membership_hook is not None:
+            await Connection.membership_hook.finished(self)
         await limiter.release(self)
 
     def rekey_session(self, session_key: str) -> None:
@@ -521,6 +540,9 @@ class Connection:
         self.auth = replayed
         registry.add(self)
         self._schedule_expiry()
+        if self.memberships is not None and Connection.membership_hook is not None:
+            # Re-check the groups before "refreshed": once the client reads it, they match the token.
+            await Connection.membership_hook.identity_changed(self)
         await self._send({"type": "websocket.send", "text": dumps(self._status_frame("warden.refreshed"))})
         metrics.count_refreshed(self.auth)
         await self._notify(connection_refreshed)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -37,6 +38,9 @@ MAX_BACKOFF_SECONDS = 5.0
 #: Tries per broadcast. After a Redis restart the layer's pool still holds connections to the old
 #: server, and each fails once before it is dropped; a repeated revocation is harmless.
 BROADCAST_ATTEMPTS = 3
+#: Other message types the listener applies, by type: ``channels_warden.groups`` adds its own
+#: (membership revocations and re-checks) so that they travel the same one-message-per-process way.
+handlers: dict[str, Callable[[dict[str, Any]], Awaitable[object]]] = {}
 
 
 def _token_id(token: Any) -> str | None:
@@ -147,6 +151,8 @@ async def broadcast(message: dict[str, Any], *, alias: str = "default") -> None:
             apply_rekey(message)
         elif message["type"] == PURGE_TYPE:
             identity_cache.purge(user=message.get("user"))
+        elif message["type"] in handlers:
+            await handlers[message["type"]](message)
         else:
             await close_matching(message)
         return
@@ -212,6 +218,9 @@ class RevocationListener:
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.joined = asyncio.Event()
+        # Handlers of other message types (group memberships) talk to clients: they run beside the
+        # listener, so that no client and no slow handler can hold up the next revocation.
+        self._handling: set[asyncio.Task[object]] = set()
 
     def ensure_running(self) -> None:
         """Start the listener on the running loop unless it already runs there."""
@@ -276,8 +285,20 @@ class RevocationListener:
                     closed = await close_matching(message)
                     if closed:
                         logger.info("revocation %r closed %d socket(s)", message.get("reason"), closed)
+                elif message.get("type") in handlers:
+                    self._handle_beside(handlers[message["type"]](message))
             except Exception:  # one bad message must not stop revocations
                 logger.exception("revocation message could not be applied")
+
+    def _handle_beside(self, handling: Awaitable[object]) -> None:
+        task: asyncio.Task[object] = asyncio.ensure_future(handling)
+        self._handling.add(task)
+        task.add_done_callback(self._handled)
+
+    def _handled(self, task: asyncio.Task[object]) -> None:
+        self._handling.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("channel-layer message could not be applied", exc_info=task.exception())
 
 
 listener = RevocationListener()

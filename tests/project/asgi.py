@@ -12,6 +12,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 from django.core.asgi import get_asgi_application
 
 from channels_warden import HasPerm, IsStaff, WardenMiddlewareStack, guard
+from channels_warden.groups import CanJoin
 
 django_asgi_app = get_asgi_application()
 
@@ -19,7 +20,13 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
-from tests.project.consumers import EchoConsumer, FloodConsumer, SyncEchoConsumer, raw_echo  # noqa: E402
+from tests.project.consumers import (  # noqa: E402
+    EchoConsumer,
+    FloodConsumer,
+    GroupsConsumer,
+    SyncEchoConsumer,
+    raw_echo,
+)
 
 ROUTES = [
     path("ws/echo/", EchoConsumer.as_asgi()),
@@ -31,6 +38,8 @@ ROUTES = [
     path("ws/room/<slug:room>/", guard(EchoConsumer.as_asgi())),
     path("ws/first/", guard(EchoConsumer.as_asgi(), first_message=True)),
     path("ws/flood/", FloodConsumer.as_asgi()),
+    path("ws/groups/", GroupsConsumer.as_asgi()),
+    path("ws/member/<str:name>/", guard(EchoConsumer.as_asgi(), permissions=[CanJoin("room.{name}")])),
 ]
 
 _JWT = "channels_warden.authenticators.SimpleJWTAuthenticator"

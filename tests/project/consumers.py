@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from channels.generic.websocket import AsyncWebsocketConsumer, WebsocketConsumer
+from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer, WebsocketConsumer
+
+from channels_warden.groups import WardenGroupsMixin
 
 
 def describe(scope: dict[str, Any]) -> dict[str, Any]:
@@ -86,3 +88,39 @@ class FloodConsumer(AsyncWebsocketConsumer):
             return
         for _ in range(min(int(count), self.MAX_FRAMES)):
             await self.send(bytes_data=self.CHUNK)
+
+
+class GroupsConsumer(WardenGroupsMixin, AsyncJsonWebsocketConsumer):
+    """Joins, leaves and sends to groups on command, and reports everything it hears.
+
+    Frames in: ``{"op": "join"|"leave", "group": g}``, ``{"op": "send", "group": g, "n": n}``,
+    ``{"op": "groups"}``, ``{"op": "ping"}``. Frames out: ``joined``/``left``/``sent``/``groups``/
+    ``pong`` answers, ``{"op": "message", "group": g, "n": n}`` for each group message, and
+    ``{"op": "hook.left", ...}`` when warden tells the consumer it left a group.
+    """
+
+    async def connect(self) -> None:
+        await self.accept()
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        op, group = content.get("op"), content.get("group")
+        if op == "join":
+            grant = await self.join(group)
+            if grant is not None:
+                await self.send_json({"op": "joined", "group": group, "expires_at": grant.expires_at})
+        elif op == "leave":
+            await self.send_json({"op": "left", "group": group, "held": await self.leave(group)})
+        elif op == "send":
+            message = {"type": "group.message", "group": group, "n": content["n"]}
+            await self.channel_layer.group_send(group, message)
+            await self.send_json({"op": "sent", "n": content["n"]})
+        elif op == "groups":
+            await self.send_json({"op": "groups", "groups": sorted(self.warden_groups)})
+        elif op == "ping":
+            await self.send_json({"op": "pong"})
+
+    async def group_message(self, event: dict[str, Any]) -> None:
+        await self.send_json({"op": "message", "group": event["group"], "n": event["n"]})
+
+    async def group_left(self, group: str, reason: str) -> None:
+        await self.send_json({"op": "hook.left", "group": group, "reason": reason})

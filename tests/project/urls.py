@@ -14,6 +14,9 @@ urlpatterns = [
     path("logout/", views.logout_view),
     path("password/", views.password_view),
     path("test/users/<str:username>/<str:action>/", views.user_action_view),
+    path("test/groups/revoke/", views.revoke_group_view),
+    path("test/groups/recheck/", views.recheck_view),
+    path("test/groups/members/", views.members_view),
     path("ticket/", TicketView.as_view()),
     path("api/ticket/", TicketAPIView.as_view()),
 ]

@@ -79,3 +79,55 @@ def user_action_view(request: HttpRequest, username: str, action: str) -> JsonRe
     else:
         return JsonResponse({"error": f"unknown action {action}"}, status=404)
     return JsonResponse({"ok": True})
+
+
+def _confirmation(confirmation: Any) -> dict[str, Any] | None:
+    if confirmation is None:
+        return None
+    return {"answered": confirmation.answered, "missing": list(confirmation.missing)}
+
+
+@csrf_exempt
+@require_POST
+def revoke_group_view(request: HttpRequest) -> JsonResponse:
+    """``{"username": ... or null, "group": ..., "reason": ..., "wait": seconds or null}``."""
+    from channels_warden.groups import revoke_membership_sync
+
+    body = _body(request)
+    username = body.get("username")
+    user = get_user_model().objects.get(username=username) if username else None
+    confirmation = revoke_membership_sync(
+        user, body["group"], reason=body.get("reason", "revoked"), wait=body.get("wait")
+    )
+    return JsonResponse({"confirmation": _confirmation(confirmation)})
+
+
+@csrf_exempt
+@require_POST
+def recheck_view(request: HttpRequest) -> JsonResponse:
+    """``{"username": ... or null, "group": ... or null, "wait": seconds or null}``: re-run the policies."""
+    from channels_warden.groups import recheck_sync
+
+    body = _body(request)
+    username = body.get("username")
+    user = get_user_model().objects.get(username=username) if username else None
+    confirmation = recheck_sync(user, group=body.get("group"), wait=body.get("wait"))
+    return JsonResponse({"confirmation": _confirmation(confirmation)})
+
+
+@csrf_exempt
+@require_POST
+def members_view(request: HttpRequest) -> JsonResponse:
+    """``{"group": ..., "wait": seconds}``: who holds the group, in every process."""
+    from channels_warden.groups import members_sync
+
+    body = _body(request)
+    presence = members_sync(body["group"], wait=body.get("wait", 1.0))
+    return JsonResponse(
+        {
+            "members": [{"name": m.name, "sockets": m.sockets} for m in presence.members],
+            "anonymous": presence.anonymous,
+            "answered": len(presence.answered),
+            "missing": list(presence.missing),
+        }
+    )

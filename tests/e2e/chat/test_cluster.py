@@ -97,7 +97,8 @@ async def test_logout_on_either_process_closes_sockets_on_both(
 
 
 async def test_removal_on_a_closes_the_socket_on_b(chat_cluster: ChatCluster, sockets: Sockets) -> None:
-    """alice removes bob through process A; bob's socket on process B closes with 4403."""
+    """alice removes bob through process A; bob's socket on process B hears ``warden.left`` and closes
+    with 4403; the removal request answers only once process B confirmed."""
     a, b = chat_cluster.a, chat_cluster.b
     room = a.db.create_room(members=["bob"])
     bob = await sockets.room(b, room, "bob")
@@ -105,7 +106,8 @@ async def test_removal_on_a_closes_the_socket_on_b(chat_cluster: ChatCluster, so
     reply = await a.http("POST", f"/api/rooms/{room}/members/bob/remove/", {}, headers=headers)
     assert (reply.status, reply.body) == (200, {"ok": True})
     end = await bob.closure()
-    assert (end.frame, end.code) == (disconnect_frame(4403), 4403)
+    left = {"type": "warden.left", "group": f"chat.{room}", "reason": "removed"}
+    assert ([frame for _, frame in end.before], end.frame, end.code) == ([left], disconnect_frame(4403), 4403)
 
 
 async def test_dead_process_leaves_presence_within_its_lease(

@@ -1,5 +1,6 @@
-"""Private rooms: refused at connect with 4403 (unknown rooms alike); staff removal, and making a room
-private, take the sockets that may no longer be there out of it."""
+"""Private rooms: refused at connect with 4403 (unknown rooms alike); a staff removal, and making a room
+private, take the sockets that may no longer be there out of the room (warden's ``warden.left``),
+closing single-room sockets."""
 
 from __future__ import annotations
 
@@ -7,6 +8,12 @@ import pytest
 
 from ..lifecycle import disconnect_frame
 from .support import ChatServer, Sockets, assert_message, error, presence, token_auth, unique_text
+
+
+def warden_left(room: str, reason: str = "removed") -> dict[str, str]:
+    """Warden's frame when a staff removal (or a re-check the policy refused) took the socket out of
+    the room's group."""
+    return {"type": "warden.left", "group": f"chat.{room}", "reason": reason}
 
 
 @pytest.mark.parametrize("room", ["private", "no-such-room", "bad%20name"])
@@ -34,14 +41,16 @@ async def remove(server: ChatServer, room: str, username: str) -> None:
 
 
 async def test_removal_closes_the_members_room_socket(chat_server: ChatServer, sockets: Sockets) -> None:
-    """A removed member's /ws/chat/<room>/ socket closes with 4403; the others see him go."""
+    """A removed member's /ws/chat/<room>/ socket hears ``warden.left`` and closes with 4403; the
+    others see him go."""
     room = chat_server.db.create_room(members=["alice", "bob"])
     alice = await sockets.room(chat_server, room, "alice")
     bob = await sockets.room(chat_server, room, "bob")
     await alice.receive()
     await remove(chat_server, room, "bob")
     end = await bob.closure()
-    assert (end.before, end.frame, end.code) == ([], disconnect_frame(4403), 4403)
+    before = [frame for _, frame in end.before]
+    assert (before, end.frame, end.code) == ([warden_left(room)], disconnect_frame(4403), 4403)
     assert await alice.receive() == presence(room, "alice")
     assert chat_server.db.members(room) == ["alice"]
 
@@ -63,7 +72,8 @@ async def test_removal_keeps_the_members_sockets_for_other_rooms(
 async def test_removal_leaves_the_room_on_the_multi_room_socket(
     chat_server: ChatServer, sockets: Sockets
 ) -> None:
-    """On /ws/chat/ a removed member gets {"type": "left", "reason": "removed"}; the socket stays."""
+    """On /ws/chat/ a removed member gets ``warden.left`` and {"type": "left", "reason": "removed"};
+    the socket stays."""
     room = chat_server.db.create_room(members=["bob"])
     other = chat_server.db.create_room(members=["bob"])
     bob = await sockets.multi(chat_server, "bob")
@@ -71,7 +81,10 @@ async def test_removal_leaves_the_room_on_the_multi_room_socket(
         await bob.send({"type": "join", "room": slug})
         await bob.receive_all(2)
     await remove(chat_server, room, "bob")
-    assert await bob.receive() == {"type": "left", "room": room, "reason": "removed"}
+    assert await bob.receive_all(2) == [
+        warden_left(room),
+        {"type": "left", "room": room, "reason": "removed"},
+    ]
     text = unique_text()
     await bob.send({"type": "message", "room": other, "text": text})
     assert_message(await bob.receive(), other, "bob", text)
@@ -86,7 +99,10 @@ async def test_removed_room_is_not_delivered_any_more(chat_server: ChatServer, s
     await bob.receive_all(2)
     await alice.receive()
     await remove(chat_server, room, "bob")
-    assert await bob.receive() == {"type": "left", "room": room, "reason": "removed"}
+    assert await bob.receive_all(2) == [
+        warden_left(room),
+        {"type": "left", "room": room, "reason": "removed"},
+    ]
     assert await alice.receive() == presence(room, "alice")
     await alice.send({"type": "message", "text": unique_text()})
     await alice.receive()
@@ -100,7 +116,7 @@ async def test_removed_member_cannot_join_again(chat_server: ChatServer, sockets
     await bob.send({"type": "join", "room": room})
     await bob.receive_all(2)
     await remove(chat_server, room, "bob")
-    await bob.receive()
+    await bob.receive_all(2)
     await bob.send({"type": "join", "room": room})
     assert await bob.receive() == error("forbidden", "you may not join this room", room=room)
 
@@ -122,7 +138,8 @@ async def test_making_a_room_private_closes_non_members_room_sockets(
     assert await bob.receive() == presence(room, "bob", "carol")
     await make_private(chat_server, room)
     end = await carol.closure()
-    assert (end.before, end.frame, end.code) == ([], disconnect_frame(4403), 4403)
+    before = [frame for _, frame in end.before]
+    assert (before, end.frame, end.code) == ([warden_left(room, "forbidden")], disconnect_frame(4403), 4403)
     assert await bob.receive() == presence(room, "bob")
     text = unique_text()
     await bob.send({"type": "message", "text": text})
@@ -142,7 +159,10 @@ async def test_making_a_room_private_stops_its_messages_to_non_members(
         await carol.receive_all(2)
     assert await bob.receive() == presence(room, "bob", "carol")
     await make_private(chat_server, room)
-    assert await carol.receive() == {"type": "left", "room": room, "reason": "removed"}
+    assert await carol.receive_all(2) == [
+        warden_left(room, "forbidden"),
+        {"type": "left", "room": room, "reason": "removed"},
+    ]
     assert await bob.receive() == presence(room, "bob")
     await bob.send({"type": "message", "text": unique_text()})
     await bob.receive()
