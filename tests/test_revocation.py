@@ -218,6 +218,38 @@ async def test_listener_applies_rekeys(
     assert (registry.matching(session_key="old"), registry.matching(session_key="new")) == ([], [socket])
 
 
+async def test_a_handler_that_hangs_holds_up_no_revocation(
+    registry: ConnectionRegistry,
+    running_listener: RevocationListener,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A registered handler (group memberships) runs beside the listener: while one hangs on a client
+    that never reads, the next revocation is applied at once, and a handler's error is logged."""
+    release = asyncio.Event()
+    started = asyncio.Event()
+
+    async def hangs(message: dict[str, Any]) -> None:
+        started.set()
+        await release.wait()
+        raise RuntimeError("the client went away")
+
+    monkeypatch.setitem(revocation.handlers, "test.hangs", hangs)
+    socket = alice_socket()
+    registry.add(socket)  # type: ignore[arg-type]
+    await get_channel_layer().group_send(GROUP, {"type": "test.hangs"})
+    await asyncio.wait_for(started.wait(), timeout=5)
+    await disconnect(user=ALICE, reason="logout")
+    await asyncio.wait_for(socket.changed.wait(), timeout=5)
+    assert socket.revoked == [(4499, "logout")]
+    release.set()
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR] == [
+        "channel-layer message could not be applied"
+    ]
+
+
 async def test_listener_survives_a_bad_message(
     registry: ConnectionRegistry, running_listener: RevocationListener, caplog: pytest.LogCaptureFixture
 ) -> None:
