@@ -62,6 +62,10 @@ class Rejection(WardenError):
         self.retry_after = retry_after
         #: Name of the transport whose credential failed, when known (for the log line only).
         self.transport: str | None = None
+        #: Which check refused (``"authenticator simplejwt"``, ``"permission IsStaff"``), for the log.
+        self.check: str | None = None
+        #: What the developer probably got wrong, for the log only; never holds the secret.
+        self.hint: str | None = None
         super().__init__(detail or self.reason)
 
 

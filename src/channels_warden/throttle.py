@@ -54,7 +54,9 @@ def _check_sync(key: str, config: ThrottleConfig) -> None:
     record = caches[config.cache].get(key)
     if record is not None and record[0] >= config.failures:
         retry_after = max(int(record[1] - time.time()) + 1, 1)
-        raise TooManyConnections("too many failed handshakes from this address", retry_after=retry_after)
+        refused = TooManyConnections("too many failed handshakes from this address", retry_after=retry_after)
+        refused.check = "handshake throttle"
+        raise refused
 
 
 def _count_sync(key: str, config: ThrottleConfig) -> None:
