@@ -20,7 +20,7 @@ from ..exceptions import MissingCredentials, NotFound, Rejection
 from ..hints import failed_check, hints_for
 from ..hosts import check_host
 from ..permissions import check_permissions
-from ..rejection import close_messages, deny_messages
+from ..rejection import close_messages, www_authenticate
 from ..subprotocols import check_subprotocols
 from ..tickets import TicketAuthenticator
 from .masking import masked, shown_subprotocol
@@ -219,8 +219,12 @@ def client_sees(explanation: Explanation, scope: Scope, settings: WardenSettings
         return None
     settings = settings or warden_settings
     if settings.REJECT_MODE == "deny":
-        start = deny_messages(rejection, scope=scope, realm=settings.REALM)[0]
-        return f"HTTP {start.get('status')} (deny mode) with the disconnect frame as its body"
+        challenge = www_authenticate(rejection, str(settings.REALM))
+        header = "" if challenge is None else f", WWW-Authenticate: {challenge.decode('ascii')}"
+        return (
+            f"HTTP {rejection.code.http_status} (deny mode; a plain 403 on a server without the "
+            f"websocket.http.response extension){header}, the disconnect frame as its body"
+        )
     messages = close_messages(rejection, accepted=False, subprotocol=accept_subprotocol(scope, settings))
     frame = next((m.get("text") for m in messages if m.get("type") == "websocket.send"), None)
     return f"accept, then the frame {frame}, then close {int(rejection.code)}"
