@@ -11,6 +11,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from channels_warden.exceptions import ConnectionExpired, PermissionDenied
 from channels_warden.hints import log_live_close, log_rejection
 from channels_warden.testing import WardenCommunicator, handshake
+from tests.docblocks import code_blocks
 from tests.inprocess import echo_application, jwt_for
 
 pytestmark = pytest.mark.usefixtures("stop_revocation_listener")
@@ -63,7 +64,8 @@ async def test_query_token_hint_names_the_parameter_not_the_value(caplog: pytest
     assert (code, DRF_KEY in message) == (4401, False)
     assert message.endswith(
         "hint: the query string carries 'token', which no transport reads (query-string tokens are off: "
-        "URLs end up in access logs and history); prefer a one-time ?ticket= or the subprotocol, or add "
+        "URLs end up in access logs and history); prefer a one-time ticket (TicketTransport) or the "
+        "subprotocol, or add "
         "{'CLASS': 'channels_warden.transports.QueryStringTransport', 'OPTIONS': {'parameter': 'token', "
         "'scheme': 'token'}} to WARDEN['EXTRA_TRANSPORTS'] (system check W002; docs/migration.md)"
     )
@@ -174,4 +176,30 @@ def test_a_check_named_by_the_raiser_wins(caplog: pytest.LogCaptureFixture) -> N
     assert caplog.records[0].getMessage() == (
         "refused websocket /ws/ from 10.0.0.1 via header: 4403 forbidden; check authenticator drf_token: "
         "token user is inactive"
+    )
+
+
+async def test_quickstart_logging_snippet_shows_a_401_without_debug(
+    capsys: pytest.CaptureFixture[str], settings: Any
+) -> None:
+    """docs/quickstart.md's LOGGING, applied as written, prints an INFO 4401 refusal with its hint."""
+    import logging.config
+
+    [block] = [body for body in code_blocks("quickstart.md") if "LOGGING = {" in body]
+    namespace: dict[str, Any] = {}
+    exec(block, namespace)
+    logging.config.dictConfig(namespace["LOGGING"])
+    try:
+        await handshake(WardenCommunicator(echo_application(), f"/ws/echo/?token={DRF_KEY}"))
+    finally:
+        logging.config.dictConfig(settings.LOGGING)
+    printed = capsys.readouterr().err
+    assert (DRF_KEY in printed, printed.splitlines()[0]) == (
+        False,
+        "refused websocket /ws/echo/ from 127.0.0.1 via -: 4401 unauthenticated; check policy: no "
+        "credentials on a route that requires them; hint: the query string carries 'token', which no "
+        "transport reads (query-string tokens are off: URLs end up in access logs and history); prefer a "
+        "one-time ticket (TicketTransport) or the subprotocol, or add {'CLASS': "
+        "'channels_warden.transports.QueryStringTransport', 'OPTIONS': {'parameter': 'token', 'scheme': "
+        "'token'}} to WARDEN['EXTRA_TRANSPORTS'] (system check W002; docs/migration.md)",
     )

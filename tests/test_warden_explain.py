@@ -40,7 +40,7 @@ def test_admission_names_transport_authenticator_and_user(alice: Any) -> None:
     ]
     assert steps(lines, "authenticator") == [
         "session: does not judge 'token' credentials",
-        "drf_token: token from header: valid for user 'alice' (pk 1)",
+        f"drf_token: token from header: valid for user 'alice' (pk {alice.pk})",
     ]
     assert (steps(lines, "result"), token in "\n".join(lines)) == (["admitted"], False)
 

@@ -120,7 +120,8 @@ def query_token_hint(scope: Scope, transports: Iterable[Any]) -> str | None:
         scheme = "token" if _HEX_KEY.fullmatch(value) else "bearer"
         return (
             f"the query string carries {name!r}, which no transport reads (query-string tokens are off: "
-            "URLs end up in access logs and history); prefer a one-time ?ticket= or the subprotocol, or "
+            "URLs end up in access logs and history); prefer a one-time ticket (TicketTransport) or the "
+            "subprotocol, or "
             f"add {{'CLASS': '{QUERY_TRANSPORT}', 'OPTIONS': {{'parameter': {name!r}, 'scheme': "
             f"{scheme!r}}}}} to WARDEN['EXTRA_TRANSPORTS'] (system check W002; docs/migration.md)"
         )
