@@ -203,3 +203,28 @@ async def test_quickstart_logging_snippet_shows_a_401_without_debug(
         "'channels_warden.transports.QueryStringTransport', 'OPTIONS': {'parameter': 'token', 'scheme': "
         "'token'}} to WARDEN['EXTRA_TRANSPORTS'] (system check W002; docs/migration.md)",
     )
+
+
+async def test_client_leaving_a_first_message_route_is_logged_with_the_hint(
+    caplog: pytest.LogCaptureFixture, alice: Any
+) -> None:
+    """A raw-JWT client that leaves a first-message route before authenticating: one line, with the hint."""
+    from channels.routing import URLRouter
+    from django.urls import path
+
+    from channels_warden import WardenMiddleware, guard
+    from tests.project.consumers import EchoConsumer
+
+    app = WardenMiddleware(URLRouter([path("ws/first/", guard(EchoConsumer.as_asgi(), first_message=True))]))
+    token = jwt_for(alice)
+    communicator = WardenCommunicator(app, "/ws/first/", subprotocols=[token])
+    with caplog.at_level(logging.DEBUG, logger="channels_warden"):
+        connected, _ = await communicator.connect()
+        await communicator.disconnect()
+    [record] = [r for r in caplog.records if r.name == "channels_warden.auth"]
+    message = record.getMessage()
+    assert (connected, record.levelname, token in message) == (True, "INFO", False)
+    assert message.startswith(
+        "websocket /ws/first/ from 127.0.0.1 closed by the client before it authenticated (first-message "
+        "route); hint: the client offered a JWT as its only subprotocol"
+    )

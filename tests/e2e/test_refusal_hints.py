@@ -14,6 +14,7 @@ import pytest
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from .helpers import assert_refused, create_user, mint, unique
+from .lifecycle import Sockets, closure, jwt_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -132,4 +133,23 @@ async def test_unknown_path(ws: Any, server: Any, make_user: Any) -> None:
         "below warden matches the path; hint: no route matches; the path has no trailing slash, and "
         "URLRouter does not redirect like APPEND_SLASH: check the client's URL against websocket_urlpatterns "
         "(warden_explain lists them)"
+    )
+
+
+async def test_a_live_expiry_is_logged_as_closed_not_refused(server: Any, make_user: Any) -> None:
+    """A socket closed at its JWT's exp (4498) is a 'closed websocket' line, never 'refused websocket'."""
+    jwt = await jwt_for(await create_user(make_user), lifetime=2)
+    marker = unique()
+    lives = Sockets()
+    try:
+        socket = await lives.jwt(server, f"/ws/room/{marker}/", jwt.token)
+        end = await closure(socket, timeout=4)
+    finally:
+        await lives.close_all()
+    line = await warden_line(server, marker)
+    assert end.code == 4498
+    assert f"refused websocket /ws/room/{marker}/" not in server.log()
+    assert line.endswith(
+        f"closed websocket /ws/room/{marker}/ from 127.0.0.1 via subprotocol: 4498 token_expired; check "
+        "expiry: credential expired"
     )
