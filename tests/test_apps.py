@@ -17,6 +17,7 @@ def test_app_config_is_installed() -> None:
 
 def test_checks_are_registered_with_django(settings: Any) -> None:
     """manage.py check runs warden's checks (security tag)."""
+    settings.DEBUG = True  # the single-process warning W005 is tested in test_checks
     settings.WARDEN = {**settings.WARDEN, "TRANSPORTS": ["channels_warden.transports.QueryStringTransport"]}
     ids = [
         message.id for message in run_checks(tags=["security"]) if message.id.startswith("channels_warden")

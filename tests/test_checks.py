@@ -18,6 +18,16 @@ JWT_AUTHENTICATOR = "channels_warden.authenticators.SimpleJWTAuthenticator"
 STRONG_KEY = "k" * 32
 
 
+@pytest.fixture(autouse=True)
+def debug_on(settings: Any) -> None:
+    """DEBUG on, as on a developer's machine: the multi-process checks (W005, W006) stay quiet.
+
+    The test settings run one process with the in-memory layer and cache; the tests of W005 and
+    W006 turn DEBUG off themselves.
+    """
+    settings.DEBUG = True
+
+
 def ids(settings: Any, **warden: Any) -> list[str]:
     """The check ids raised for WARDEN = the test settings with ``warden`` laid over them."""
     settings.WARDEN = {**settings.WARDEN, **warden}
@@ -105,13 +115,11 @@ def test_w004_for_an_authenticator_given_as_a_dict(settings: Any) -> None:
     assert ids(settings, AUTHENTICATORS=[entry]) == ["channels_warden.W004"]
 
 
-def test_w004_when_simplejwt_is_an_installed_app(settings: Any) -> None:
-    """SimpleJWT in INSTALLED_APPS is checked even if warden authenticates otherwise."""
+def test_w004_silent_when_simplejwt_is_only_an_installed_app(settings: Any) -> None:
+    """SimpleJWT in INSTALLED_APPS but not among warden's authenticators is not warden's to judge."""
     settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "rest_framework_simplejwt"]
     settings.SIMPLE_JWT = {"ALGORITHM": "HS256", "SIGNING_KEY": "short"}
-    assert ids(settings, AUTHENTICATORS=["channels_warden.authenticators.SessionAuthenticator"]) == [
-        "channels_warden.W004"
-    ]
+    assert ids(settings, AUTHENTICATORS=["channels_warden.authenticators.SessionAuthenticator"]) == []
 
 
 def test_warnings_accumulate(settings: Any) -> None:
@@ -190,3 +198,116 @@ def test_w002_silent_for_the_ticket_transport(settings: Any) -> None:
 def test_e001_for_settings_read_only_at_connect_time(settings: Any, setting: dict[str, Any]) -> None:
     """A bad limit, throttle or permission is an E001 at start-up, not a 4500 on every socket."""
     assert ids(settings, **setting) == ["channels_warden.E001"]
+
+
+def test_e002_a_string_where_a_list_belongs(settings: Any) -> None:
+    """ALLOWED_ORIGINS = "http://..." is E002 saying how to write it, not "entry 'h' is not an origin"."""
+    settings.WARDEN = {**settings.WARDEN, "ALLOWED_ORIGINS": "http://localhost:3000"}
+    assert check_warden_settings() == [
+        Error(
+            "WARDEN['ALLOWED_ORIGINS'] must be a list, not the string 'http://localhost:3000'; "
+            "write ['http://localhost:3000'].",
+            hint="A bare string is read letter by letter.",
+            id="channels_warden.E002",
+        )
+    ]
+
+
+@pytest.mark.parametrize("key", ["TRANSPORTS", "EXTRA_TRANSPORTS", "AUTHENTICATORS", "DEFAULT_PERMISSIONS"])
+def test_e002_for_every_list_setting(settings: Any, key: str) -> None:
+    """Every list setting given a bare string is E002 (and only that)."""
+    assert ids(settings, **{key: "channels_warden.transports.QueryStringTransport"}) == [
+        "channels_warden.E002"
+    ]
+
+
+def test_e003_drf_token_authenticator_without_authtoken(settings: Any) -> None:
+    """DRFTokenAuthenticator without rest_framework.authtoken installed is E003, naming the app to add."""
+    settings.INSTALLED_APPS = [app for app in settings.INSTALLED_APPS if app != "rest_framework.authtoken"]
+    settings.WARDEN = {
+        **settings.WARDEN,
+        "AUTHENTICATORS": ["channels_warden.authenticators.DRFTokenAuthenticator"],
+    }
+    assert check_warden_settings() == [
+        Error(
+            "DRFTokenAuthenticator needs the Django app 'authtoken', which is not installed: every "
+            "credential it judges would fail closed (4500).",
+            hint="Add 'rest_framework.authtoken' to INSTALLED_APPS and migrate, or remove the "
+            "authenticator from WARDEN['AUTHENTICATORS'].",
+            id="channels_warden.E003",
+        )
+    ]
+
+
+def test_e003_knox_authenticator_without_knox(settings: Any) -> None:
+    """KnoxAuthenticator without knox installed is E003."""
+    settings.INSTALLED_APPS = [app for app in settings.INSTALLED_APPS if app != "knox"]
+    assert ids(settings, AUTHENTICATORS=["channels_warden.authenticators.KnoxAuthenticator"]) == [
+        "channels_warden.E003"
+    ]
+
+
+def test_w005_in_memory_layer_when_debug_is_off(settings: Any) -> None:
+    """InMemoryChannelLayer with DEBUG off warns W005 with the fix."""
+    settings.DEBUG = False
+    assert check_warden_settings() == [
+        Warning(
+            "Revocation reaches this process only: CHANNEL_LAYERS['default'] is InMemoryChannelLayer, which "
+            "each process keeps to itself.",
+            hint="Logout, password changes, disconnect() and `manage.py warden_disconnect` from any other "
+            "process (a second server, a worker, a management command) close nothing. Use a shared layer "
+            "such as 'channels_redis.core.RedisChannelLayer' when the server may run several processes.",
+            id="channels_warden.W005",
+        )
+    ]
+
+
+def test_w005_silent_for_a_shared_layer(settings: Any) -> None:
+    """A Redis channel layer raises nothing."""
+    settings.DEBUG = False
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer"}}
+    assert ids(settings) == []
+
+
+def test_w005_under_check_deploy_even_with_debug(settings: Any) -> None:
+    """`check --deploy` reports W005 whatever DEBUG says."""
+    from django.core.checks import run_checks
+
+    found = [m.id for m in run_checks(include_deployment_checks=True) if m.id.startswith("channels_warden")]
+    assert found == ["channels_warden.W005"]
+
+
+def test_w006_tickets_and_limits_on_a_local_memory_cache(settings: Any) -> None:
+    """Tickets and a connection limit on locmem warn W006 once each, naming the feature and the alias."""
+    settings.DEBUG = False
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer"}}
+    settings.WARDEN = {
+        **settings.WARDEN,
+        "EXTRA_TRANSPORTS": ["channels_warden.tickets.TicketTransport"],
+        "CONNECTION_LIMIT": {"MAX": 3},
+    }
+    assert [(m.id, m.msg) for m in check_warden_settings()] == [
+        (
+            "channels_warden.W006",
+            "The cache 'default' (LocMemCache) that holds warden's one-time tickets is kept by each "
+            "process to itself.",
+        ),
+        (
+            "channels_warden.W006",
+            "The cache 'default' (LocMemCache) that holds warden's connection limit is kept by each "
+            "process to itself.",
+        ),
+    ]
+
+
+def test_w006_silent_for_a_shared_cache(settings: Any) -> None:
+    """The same features on a Redis cache raise nothing."""
+    settings.DEBUG = False
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer"}}
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache"}}
+    assert ids(settings, HANDSHAKE_THROTTLE={"FAILURES": 3, "WINDOW": 5}) == []
+
+
+def test_extra_transports_count_for_the_transport_warnings(settings: Any) -> None:
+    """A transport in EXTRA_TRANSPORTS is checked like one in TRANSPORTS (W003)."""
+    assert ids(settings, EXTRA_TRANSPORTS=[RAW_JWT]) == ["channels_warden.W003"]

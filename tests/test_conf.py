@@ -138,6 +138,32 @@ def test_transports_are_built_in_order() -> None:
     ]
 
 
+def test_extra_transports_come_after_the_transports() -> None:
+    """EXTRA_TRANSPORTS are appended to TRANSPORTS (the defaults), in their own order."""
+    transports = WardenSettings(
+        {
+            "TRANSPORTS": DEFAULTS["TRANSPORTS"],
+            "EXTRA_TRANSPORTS": [{"CLASS": "channels_warden.transports.QueryStringTransport"}],
+        }
+    ).transports
+    assert [type(t) for t in transports] == [
+        SessionCookieTransport,
+        AuthorizationHeaderTransport,
+        SubprotocolTransport,
+        QueryStringTransport,
+    ]
+
+
+def test_a_string_where_a_list_belongs_is_refused() -> None:
+    """A bare string for a list setting is refused with the way to write it, not read letter by letter."""
+    with pytest.raises(ImproperlyConfigured) as exc_info:
+        WardenSettings({"ALLOWED_ORIGINS": "http://localhost:3000"}).allowed_origins  # noqa: B018
+    assert str(exc_info.value) == (
+        "WARDEN['ALLOWED_ORIGINS'] must be a list, not the string 'http://localhost:3000'; "
+        "write ['http://localhost:3000']."
+    )
+
+
 def test_options_reach_the_constructor() -> None:
     """OPTIONS are passed to the class as keyword arguments."""
     cookie_transport = warden_settings.transports[3]

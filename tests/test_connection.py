@@ -479,7 +479,10 @@ def test_forbidden_refusals_are_logged_as_warnings(caplog: pytest.LogCaptureFixt
     """4401 is routine (INFO); anything else, like 4403, is a WARNING."""
     log_rejection({"path": "/ws/", "client": ["10.0.0.1", 5000]}, PermissionDenied("not staff"), "header")
     assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
-        ("WARNING", "refused websocket /ws/ from 10.0.0.1 via header: 4403 forbidden (not staff)")
+        (
+            "WARNING",
+            "refused websocket /ws/ from 10.0.0.1 via header: 4403 forbidden; check handshake: not staff",
+        )
     ]
 
 

@@ -14,7 +14,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def revocations(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+def revocations(monkeypatch: pytest.MonkeyPatch, settings: Any) -> list[dict[str, Any]]:
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer"}}
     sent: list[dict[str, Any]] = []
     monkeypatch.setattr(warden_disconnect, "disconnect_sync", lambda **kwargs: sent.append(kwargs))
     return sent
@@ -56,3 +57,19 @@ def test_reason_must_be_short(make_user: Any, revocations: list[dict[str, Any]],
     with pytest.raises(CommandError, match=r"^--reason must be 1 to 64 bytes$"):
         call_command("warden_disconnect", user="alice", reason=reason)
     assert revocations == []
+
+
+def test_process_local_layer_is_said_plainly(
+    make_user: Any, revocations: list[dict[str, Any]], settings: Any
+) -> None:
+    """With InMemoryChannelLayer the command closes nothing, says so and fails (no false success)."""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    make_user()
+    with pytest.raises(CommandError) as exc_info:
+        call_command("warden_disconnect", user="alice")
+    assert (str(exc_info.value), revocations) == (
+        "Closed nothing: CHANNEL_LAYERS['default'] is InMemoryChannelLayer, which each process keeps to "
+        "itself, so this command cannot reach any server process. Configure a shared channel layer such "
+        "as 'channels_redis.core.RedisChannelLayer' (system check channels_warden.W005).",
+        [],
+    )

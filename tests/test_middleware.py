@@ -138,7 +138,8 @@ async def test_invalid_token_is_logged_without_the_secret(
     with caplog.at_level(logging.INFO, logger="channels_warden"):
         await handshake(WardenCommunicator(echo_application(), "/ws/echo/", headers=headers))
     assert [r.getMessage() for r in caplog.records if r.name == "channels_warden.auth"] == [
-        "refused websocket /ws/echo/ from 127.0.0.1 via header: 4401 unauthenticated (unknown DRF token)"
+        "refused websocket /ws/echo/ from 127.0.0.1 via header: 4401 unauthenticated; "
+        "check authenticator drf_token: unknown DRF token"
     ]
 
 
@@ -291,8 +292,10 @@ async def test_unknown_path_is_refused_with_4404(caplog: pytest.LogCaptureFixtur
         outcome = await handshake(communicator)
     assert (outcome.close_code, outcome.frame, inner.calls) == (4404, NOT_FOUND, 0)
     assert [r.getMessage() for r in caplog.records if r.name == "channels_warden.auth"] == [
-        "refused websocket /ws/[redacted]/\\r\\nx from 127.0.0.1 via -: 4404 not_found "
-        "(no route below warden matches the path)"
+        "refused websocket /ws/[redacted]/\\r\\nx from 127.0.0.1 via -: 4404 not_found; check route: "
+        "no route below warden matches the path; hint: no route matches; the path has no trailing "
+        "slash, and URLRouter does not redirect like APPEND_SLASH: check the client's URL against "
+        "websocket_urlpatterns (warden_explain lists them)"
     ]
 
 

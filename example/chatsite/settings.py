@@ -19,6 +19,11 @@ demo into a deployment is a matter of variables, not code:
 - ``JWT_ACCESS_LIFETIME``: seconds an access token lives; default 300.
 - ``CHAT_PRESENCE_LEASE``: seconds a crashed process's sockets may linger in a room's presence;
   default 60 (see ``chat.presence``).
+- ``WARDEN_COMPAT``: ``seeds`` turns on the compatibility transports that the clients of the three
+  posts this project was born from need, unchanged (``docs/migration.md``): a SimpleJWT access token
+  as the only subprotocol from a React app on ``http://localhost:3000``, ``?token=<DRF token>`` in
+  the query string, a DRF token in a cookie named ``key``. ``manage.py check`` then shows the
+  warnings W002 and W003. Unset: none of them (the default).
 """
 
 from __future__ import annotations
@@ -221,7 +226,7 @@ SIMPLE_JWT = {
     "REFRESH_TOKEN_LIFETIME": timedelta(days=1),
 }
 
-WARDEN = {
+WARDEN: dict[str, Any] = {
     # Where credentials are found: the browser's session cookie, "Authorization: Bearer|Token ..."
     # from terminal and mobile clients, "Sec-WebSocket-Protocol: warden, bearer.<jwt>" from
     # browser pages on other origins, and one-time tickets from POST /api/auth/ticket/ in ?ticket=.
@@ -243,6 +248,39 @@ WARDEN = {
     # trusted Origin, so a hostile page cannot ride a logged-in browser's cookie.
     "ALLOW_MISSING_ORIGIN": True,
 }
+
+# Compatibility profiles (WARDEN_COMPAT): transports appended to the ones above, for old clients
+# that cannot change yet. Each one is a warning in `manage.py check`; docs/migration.md shows the
+# two-line move of each client to the safe form, after which the profile can go.
+COMPAT_PROFILES: dict[str, dict[str, list[Any]]] = {
+    "seeds": {
+        "EXTRA_TRANSPORTS": [
+            # 000: new WebSocket(url, accessToken), a raw JWT as the only subprotocol (W003).
+            "channels_warden.transports.RawJWTSubprotocolTransport",
+            # 001: ws://.../ws/chat/?token=<DRF token> (W002; RedactCredentialsFilter keeps it out of logs).
+            {
+                "CLASS": "channels_warden.transports.QueryStringTransport",
+                "OPTIONS": {"parameter": "token", "scheme": "token"},
+            },
+            # 002: Cookie: key=<DRF token>; a cookie needs a trusted Origin like any cookie credential.
+            {
+                "CLASS": "channels_warden.transports.CookieTransport",
+                "OPTIONS": {"cookie": "key", "scheme": "token"},
+            },
+        ],
+        # The React app of 000 and 002.
+        "ALLOWED_ORIGINS": ["http://localhost:3000"],
+    },
+}
+WARDEN_COMPAT = env("WARDEN_COMPAT", "")
+if WARDEN_COMPAT:
+    if WARDEN_COMPAT not in COMPAT_PROFILES:
+        raise ImproperlyConfigured(
+            f"WARDEN_COMPAT={WARDEN_COMPAT!r} is not a profile; use one of {', '.join(COMPAT_PROFILES)}."
+        )
+    _profile = COMPAT_PROFILES[WARDEN_COMPAT]
+    WARDEN["EXTRA_TRANSPORTS"] = _profile["EXTRA_TRANSPORTS"]
+    WARDEN["ALLOWED_ORIGINS"] = [*WARDEN["ALLOWED_ORIGINS"], *_profile["ALLOWED_ORIGINS"]]
 
 LOGGING = {
     "version": 1,

@@ -60,11 +60,16 @@ def check_origin(scope: Scope, settings: WardenSettings) -> bool:
 def find_credentials(scope: Scope, settings: WardenSettings) -> list[Credential]:
     """Every credential the configured transports find, explicit ones before cookies."""
     max_bytes = settings.MAX_CREDENTIAL_BYTES
-    found = [
-        credential
-        for transport in settings.transports
-        if (credential := transport.find(scope, max_bytes=max_bytes)) is not None
-    ]
+    found = []
+    for transport in settings.transports:
+        try:
+            credential = transport.find(scope, max_bytes=max_bytes)
+        except Rejection as exc:
+            exc.transport = exc.transport or transport.name
+            exc.check = exc.check or f"transport {transport.name}"
+            raise
+        if credential is not None:
+            found.append(credential)
     return sorted(found, key=_is_ambient) if len(found) > 1 else found
 
 
@@ -100,7 +105,11 @@ async def _authenticate(credential: Credential, scope: Scope, settings: WardenSe
     for authenticator in settings.authenticators:
         if authenticator.handles(credential):
             handled = True
-            result = await cached_authenticate(authenticator, credential, scope, settings)
+            try:
+                result = await cached_authenticate(authenticator, credential, scope, settings)
+            except Rejection as exc:
+                exc.check = exc.check or f"authenticator {authenticator.name}"
+                raise
             if result is None:
                 continue  # "absent" (the contract in authenticators/base.py): the next one may judge it
             user, info = result
@@ -109,18 +118,27 @@ async def _authenticate(credential: Credential, scope: Scope, settings: WardenSe
             )
     if handled:
         return None
-    raise BadRequest(
+    refused = BadRequest(
         f"no authenticator accepts {credential.scheme!r} credentials from {credential.transport}"
     )
+    refused.check = "authenticators"
+    raise refused
 
 
 async def authenticate_handshake(scope: Scope, settings: WardenSettings) -> Admission:
     """Decide who the client is, or raise the rejection that explains why not."""
-    check_host(scope)
+    try:
+        check_host(scope)
+    except Rejection as exc:
+        exc.check = exc.check or "host"
+        raise
     trusted = check_origin(scope, settings)
     credentials = find_credentials(scope, settings)
     if not trusted and any(credential.ambient for credential in credentials):
-        raise OriginRejected("cookie credentials from an Origin that is not trusted")
+        refused = OriginRejected("cookie credentials from an Origin that is not trusted")
+        refused.check = "cookie origin"
+        refused.transport = next(credential.transport for credential in credentials if credential.ambient)
+        raise refused
     identities: list[AuthInfo] = []
     for credential in credentials:
         try:

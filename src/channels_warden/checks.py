@@ -2,26 +2,38 @@
 
 =========================  ==========================================================================
 ``channels_warden.E001``   ``WARDEN`` cannot be loaded (unknown key, bad import string, bad origin)
+``channels_warden.E002``   a string where a list belongs (``ALLOWED_ORIGINS = "https://..."``)
+``channels_warden.E003``   an authenticator whose Django app is not in ``INSTALLED_APPS``
 ``channels_warden.W001``   cookie credentials enabled but ``ALLOWED_ORIGINS`` is empty
 ``channels_warden.W002``   query-string tokens enabled (URLs end up in logs and history)
 ``channels_warden.W003``   raw-JWT subprotocol compatibility enabled (the token is echoed back)
-``channels_warden.W004``   SimpleJWT signs with ``SECRET_KEY`` or with an HMAC key under 32 bytes
+``channels_warden.W004``   warden's SimpleJWT signs with ``SECRET_KEY`` or an HMAC key under 32 bytes
+``channels_warden.W005``   the channel layer is process-local: revocation reaches one process only
+``channels_warden.W006``   tickets, limits or the throttle use a process-local cache
 =========================  ==========================================================================
+
+W005 and W006 fire when ``DEBUG`` is off (a deployment may run several processes) and, whatever
+``DEBUG`` says, under ``manage.py check --deploy``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
-from .conf import warden_settings
+from .conf import string_for_list, warden_settings
+from .processes import SHARED_CACHE, SHARED_LAYER, process_local_caches, process_local_layer
 from .tickets import TicketTransport
 from .transports import CookieTransport, QueryStringTransport, RawJWTSubprotocolTransport
 
 MIN_HMAC_KEY_BYTES = 32
+#: App labels and the INSTALLED_APPS entry that provides them, for E003's hint.
+APP_MODULES = {"authtoken": "rest_framework.authtoken", "knox": "knox"}
 
 
 def _transport_checks(transports: tuple[Any, ...]) -> list[CheckMessage]:
@@ -56,11 +68,11 @@ def _transport_checks(transports: tuple[Any, ...]) -> list[CheckMessage]:
     return messages
 
 
-def _simplejwt_checks() -> list[CheckMessage]:
-    if "rest_framework_simplejwt" not in settings.INSTALLED_APPS and not any(
-        "SimpleJWTAuthenticator" in str(entry) for entry in warden_settings.AUTHENTICATORS
-    ):
-        return []
+def _simplejwt_checks(authenticators: tuple[Any, ...]) -> list[CheckMessage]:
+    from .authenticators.simplejwt import SimpleJWTAuthenticator
+
+    if not any(isinstance(authenticator, SimpleJWTAuthenticator) for authenticator in authenticators):
+        return []  # a project's own SimpleJWT keys are not warden's to judge
     try:
         from rest_framework_simplejwt.settings import api_settings
     except ImportError:
@@ -81,12 +93,72 @@ def _simplejwt_checks() -> list[CheckMessage]:
     return []
 
 
+def _app_checks(authenticators: tuple[Any, ...]) -> list[CheckMessage]:
+    installed = {config.label for config in apps.get_app_configs()}
+    messages: list[CheckMessage] = []
+    for authenticator in authenticators:
+        for label in authenticator.required_apps():
+            if label not in installed:
+                module = APP_MODULES.get(label, label)
+                messages.append(
+                    Error(
+                        f"{type(authenticator).__name__} needs the Django app {label!r}, which is not "
+                        "installed: every credential it judges would fail closed (4500).",
+                        hint=f"Add {module!r} to INSTALLED_APPS and migrate, or remove the authenticator "
+                        "from WARDEN['AUTHENTICATORS'].",
+                        id="channels_warden.E003",
+                    )
+                )
+    return messages
+
+
+def _string_checks() -> list[CheckMessage]:
+    user = getattr(settings, "WARDEN", {})
+    if not isinstance(user, Mapping):
+        return []
+    return [
+        Error(message, hint="A bare string is read letter by letter.", id="channels_warden.E002")
+        for message in string_for_list(user)
+    ]
+
+
+def process_checks() -> list[CheckMessage]:
+    """W005 and W006: shared state that a process-local layer or cache keeps in one process."""
+    messages: list[CheckMessage] = []
+    layer = process_local_layer()
+    if layer is not None:
+        messages.append(
+            Warning(
+                f"Revocation reaches this process only: {layer}.",
+                hint="Logout, password changes, disconnect() and `manage.py warden_disconnect` from any "
+                "other process (a second server, a worker, a management command) close nothing. Use a "
+                f"shared layer such as {SHARED_LAYER!r} when the server may run several processes.",
+                id="channels_warden.W005",
+            )
+        )
+    for use in process_local_caches(warden_settings):
+        messages.append(
+            Warning(
+                f"The cache {use.alias!r} ({use.backend.rsplit('.', 1)[-1]}) that holds warden's "
+                f"{use.feature} is kept by each process to itself.",
+                hint=f"With several server processes each one counts and stores alone. Point "
+                f"CACHES[{use.alias!r}] (or WARDEN {use.setting}) at a shared cache such as "
+                f"{SHARED_CACHE!r}.",
+                id="channels_warden.W006",
+            )
+        )
+    return messages
+
+
 @register(Tags.security)
 def check_warden_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Run every channels-warden check."""
+    strings = _string_checks()
+    if strings:
+        return strings
     try:
         transports = warden_settings.transports
-        warden_settings.authenticators  # noqa: B018  (instantiating them validates their options)
+        authenticators = warden_settings.authenticators
         warden_settings.allowed_origins  # noqa: B018
         warden_settings.default_permissions  # noqa: B018
         warden_settings.connection_limit  # noqa: B018
@@ -94,4 +166,21 @@ def check_warden_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckM
         warden_settings.identity_cache  # noqa: B018
     except ImproperlyConfigured as exc:
         return [Error(str(exc), id="channels_warden.E001")]
-    return _transport_checks(transports) + _simplejwt_checks()
+    processes = [] if settings.DEBUG else process_checks()
+    return (
+        _app_checks(authenticators)
+        + _transport_checks(transports)
+        + _simplejwt_checks(authenticators)
+        + processes
+    )
+
+
+@register(Tags.security, deploy=True)
+def check_warden_deployment(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Under ``check --deploy``: W005 and W006 even with ``DEBUG`` on (off, the first check gives them)."""
+    if not settings.DEBUG:
+        return []
+    try:
+        return process_checks()
+    except ImproperlyConfigured:
+        return []  # E001 says why

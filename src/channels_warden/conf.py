@@ -31,12 +31,14 @@ from django.utils.module_loading import import_string
 from .origins import Origin, parse_allowed_origin
 
 DEFAULTS: dict[str, Any] = {
-    # Where credentials are found, in order of preference.
+    # Where credentials are found, in this order (explicit credentials are judged before cookies).
     "TRANSPORTS": [
         "channels_warden.transports.SessionCookieTransport",
         "channels_warden.transports.AuthorizationHeaderTransport",
         "channels_warden.transports.SubprotocolTransport",
     ],
+    # Transports appended to TRANSPORTS: enable one more without copying out the defaults.
+    "EXTRA_TRANSPORTS": [],
     # What credentials mean; each claims the schemes it understands.
     "AUTHENTICATORS": ["channels_warden.authenticators.SessionAuthenticator"],
     # Full origins (scheme://host[:port]) trusted to open sockets.
@@ -83,6 +85,25 @@ DEFAULTS: dict[str, Any] = {
 }
 
 REJECT_MODES = ("close", "deny")
+#: Settings that hold a list: a bare string there is a mistake (it would be read letter by letter).
+LIST_SETTINGS = (
+    "TRANSPORTS",
+    "EXTRA_TRANSPORTS",
+    "AUTHENTICATORS",
+    "ALLOWED_ORIGINS",
+    "DEFAULT_PERMISSIONS",
+    "REDACT_QUERY_PARAMETERS",
+)
+
+
+def string_for_list(values: Mapping[str, Any]) -> list[str]:
+    """One message per list setting given a bare string, saying how to write it."""
+    return [
+        f"WARDEN['{name}'] must be a list, not the string {values[name]!r}; write [{values[name]!r}]."
+        for name in LIST_SETTINGS
+        if isinstance(values.get(name), str | bytes)
+    ]
+
 
 _live_settings: weakref.WeakSet[WardenSettings] = weakref.WeakSet()
 
@@ -132,6 +153,9 @@ class WardenSettings:
             raise ImproperlyConfigured("settings.WARDEN must be a dict.")
         self._check_keys(user, "setting")
         values = {**DEFAULTS, **user, **self._overrides}
+        mistakes = string_for_list(values)
+        if mistakes:
+            raise ImproperlyConfigured(mistakes[0])
         if values["REJECT_MODE"] not in REJECT_MODES:
             raise ImproperlyConfigured(
                 f"WARDEN REJECT_MODE must be one of {REJECT_MODES}, not {values['REJECT_MODE']!r}."
@@ -147,8 +171,9 @@ class WardenSettings:
 
     @cached_property
     def transports(self) -> tuple[Any, ...]:
-        """Transport instances, in the configured order."""
-        return tuple(build_instance(entry, "transport") for entry in self.TRANSPORTS)
+        """Transport instances: ``TRANSPORTS`` in order, then ``EXTRA_TRANSPORTS``."""
+        entries = [*self.TRANSPORTS, *self.EXTRA_TRANSPORTS]
+        return tuple(build_instance(entry, "transport") for entry in entries)
 
     @cached_property
     def authenticators(self) -> tuple[Any, ...]:

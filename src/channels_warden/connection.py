@@ -46,10 +46,10 @@ from .exceptions import (
     Rejection,
     ServiceUnavailable,
 )
+from .hints import log_abandoned, log_live_close, log_rejection
 from .identity import AuthInfo
 from .journal import OVERFLOW, journal
 from .limits import limiter
-from .logging import loggable_path
 from .permissions import BasePermission, check_permissions
 from .registry import registry, user_key
 from .rejection import close_messages, deny_messages
@@ -95,23 +95,6 @@ class HandshakeRejected(StopConsumer):  # type: ignore[misc]
     It subclasses Channels' ``StopConsumer`` so that a consumer stops quietly, without running its
     ``connect`` or ``disconnect`` handlers; the middleware swallows it for any other application.
     """
-
-
-def log_rejection(scope: Scope, rejection: Rejection, transport: str | None) -> None:
-    """One line per refusal, with the reason and never the credential."""
-    client = scope.get("client") or ("-", 0)
-    level = logging.INFO if rejection.code == CloseCode.UNAUTHENTICATED else logging.WARNING
-    logger.log(
-        level,
-        "refused websocket %s from %s via %s: %d %s (%s)",
-        loggable_path(scope.get("path", "?")),
-        client[0],
-        transport or "-",
-        rejection.code,
-        rejection.reason,
-        rejection.detail or rejection.reason,
-        extra={"warden_code": int(rejection.code), "warden_reason": rejection.reason},
-    )
 
 
 class Connection:
@@ -207,7 +190,10 @@ class Connection:
         if not self.accepted and not await self._await_connect():
             return  # the client is gone: nobody to tell
         log_rejection(
-            self.scope, rejection, rejection.transport or (self.auth.transport if self.auth else None)
+            self.scope,
+            rejection,
+            rejection.transport or (self.auth.transport if self.auth else None),
+            self.settings,
         )
         if not self.accepted and self.settings.REJECT_MODE == "deny":
             messages = deny_messages(rejection, scope=self.scope, realm=self.settings.REALM)
@@ -235,8 +221,11 @@ class Connection:
         """Close an open socket with warden's frame and code (expiry, revocation, failed refresh)."""
         if self.closed:
             return
-        log_rejection(
-            self.scope, rejection, rejection.transport or (self.auth.transport if self.auth else None)
+        log_live_close(
+            self.scope,
+            rejection,
+            rejection.transport or (self.auth.transport if self.auth else None),
+            self.settings,
         )
         self.closed = True
         if self._retire():
@@ -338,6 +327,7 @@ class Connection:
             raise AuthTimeout("no warden.auth frame in time") from None
         if event.get("type") == "websocket.disconnect":
             self.closed = True
+            log_abandoned(self.scope, self.settings)
             return False
         frame = parse_control(event_payload(event), max_bytes=self._control_limit)
         if frame is None or frame.get("type") != "warden.auth":

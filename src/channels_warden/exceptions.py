@@ -64,6 +64,10 @@ class Rejection(WardenError):
         self.transport: str | None = None
         #: Whether the handshake throttle has already accounted for this refusal (it is counted once).
         self.throttled = False
+        #: Which check refused (``"authenticator simplejwt"``, ``"permission IsStaff"``), for the log.
+        self.check: str | None = None
+        #: What the developer probably got wrong, for the log only; never holds the secret.
+        self.hint: str | None = None
         super().__init__(detail or self.reason)
 
 

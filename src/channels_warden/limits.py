@@ -89,10 +89,12 @@ class ConnectionLimiter:
             evicted = None
             if len(entries) >= config.max:
                 if config.policy == "reject_newest":
-                    raise TooManyConnections(
+                    refused = TooManyConnections(
                         f"user has {len(entries)} sockets, the limit is {config.max}",
                         retry_after=int(config.lease),
                     )
+                    refused.check = "connection limit"
+                    raise refused
                 evicted = min(entries, key=lambda conn: entries[conn][0])
                 del entries[evicted]
             entries[conn_id] = [now, now + config.lease]

@@ -77,6 +77,10 @@ async def check_permissions(permissions: Iterable[BasePermission], scope: Scope,
         if inspect.isawaitable(allowed):
             allowed = await allowed
         if not allowed:
+            refused: MissingCredentials | InsufficientPermission
             if not auth.is_authenticated:
-                raise MissingCredentials(f"{permission!r} requires an authenticated user")
-            raise InsufficientPermission(f"{permission!r} refused the user")
+                refused = MissingCredentials(f"{permission!r} requires an authenticated user")
+            else:
+                refused = InsufficientPermission(f"{permission!r} refused the user")
+            refused.check = f"permission {permission!r}"
+            raise refused

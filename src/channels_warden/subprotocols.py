@@ -39,6 +39,14 @@ def check_subprotocols(scope: Scope) -> None:
 
     Without the header (an in-process test scope) the scope's list is taken as given.
     """
+    try:
+        _check_raw(scope)
+    except BadRequest as exc:
+        exc.check = "subprotocols"
+        raise
+
+
+def _check_raw(scope: Scope) -> None:
     raw = raw_subprotocols(scope)
     if raw is None:
         return

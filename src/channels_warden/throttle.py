@@ -154,7 +154,9 @@ def _reserve_sync(key: str, config: ThrottleConfig) -> None:
         until = cache.get(f"{key}:until")
         remaining = (until - time.time()) if isinstance(until, int | float) else config.window
         retry_after = max(int(remaining) + 1, 1)
-        raise TooManyConnections("too many failed handshakes from this address", retry_after=retry_after)
+        refused = TooManyConnections("too many failed handshakes from this address", retry_after=retry_after)
+        refused.check = "handshake throttle"
+        raise refused
 
 
 def _release_sync(key: str, config: ThrottleConfig) -> None:

@@ -44,6 +44,7 @@ def demo_env(database: Path | str, **extra: str) -> dict[str, str]:
         "DJANGO_ALLOWED_HOSTS": "",
         "DJANGO_CSRF_TRUSTED_ORIGINS": "",
         "WARDEN_ALLOWED_ORIGINS": "",
+        "WARDEN_COMPAT": "",
         "REDIS_URL": "",
         "JWT_SIGNING_KEY": "",
         "JWT_ACCESS_LIFETIME": "",

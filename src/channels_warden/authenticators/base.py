@@ -62,6 +62,10 @@ class BaseAuthenticator:
     def __init__(self, schemes: Iterable[str] | None = None) -> None:
         self.schemes = frozenset(s.lower() for s in (self.default_schemes if schemes is None else schemes))
 
+    def required_apps(self) -> tuple[str, ...]:
+        """Labels of the Django apps this authenticator needs installed (system check E003)."""
+        return ()
+
     def handles(self, credential: Credential) -> bool:
         """Whether this authenticator judges credentials of ``credential.scheme``."""
         return credential.scheme in self.schemes

@@ -30,6 +30,9 @@ class DRFTokenAuthenticator(BaseAuthenticator):
         super().__init__(schemes)
         self.model = model
 
+    def required_apps(self) -> tuple[str, ...]:
+        return (self.model.partition(".")[0],)
+
     async def authenticate(self, credential: Credential, scope: Scope) -> AuthResult | None:
         result: AuthResult = await database_sync_to_async(self.authenticate_sync)(credential.secret)
         return result

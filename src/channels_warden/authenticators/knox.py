@@ -39,6 +39,9 @@ class KnoxAuthenticator(BaseAuthenticator):
     name = "knox"
     default_schemes = ("token",)
 
+    def required_apps(self) -> tuple[str, ...]:
+        return ("knox",)
+
     async def authenticate(self, credential: Credential, scope: Scope) -> AuthResult | None:
         result: AuthResult = await database_sync_to_async(self.authenticate_sync)(credential.secret)
         return result

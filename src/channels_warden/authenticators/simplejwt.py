@@ -45,6 +45,25 @@ def checked_user_id(value: object, field_name: str) -> Any:
     return parsed
 
 
+def wrong_type_hint(payload: dict[str, Any], expected: str | None) -> str | None:
+    """A hint for the common mistake of sending the refresh token where the access token belongs.
+
+    Read from the unverified payload, and only the type claim is quoted: never the token.
+    """
+    from rest_framework_simplejwt.settings import api_settings
+
+    claim = api_settings.TOKEN_TYPE_CLAIM
+    sent = payload.get(claim) if claim else None
+    if expected is None or not isinstance(sent, str) or sent == expected:
+        return None
+    if sent == "refresh":
+        return (
+            f"the JWT is a refresh token ({claim} 'refresh'); send the {expected} token and keep the "
+            "refresh token for your token-refresh endpoint"
+        )
+    return f"the JWT's {claim} is {sent[:20]!r}, this authenticator wants {expected!r} tokens"
+
+
 class SimpleJWTAuthenticator(BaseAuthenticator):
     """SimpleJWT access tokens (``Bearer``).
 
@@ -77,16 +96,17 @@ class SimpleJWTAuthenticator(BaseAuthenticator):
         from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
         from rest_framework_simplejwt.settings import api_settings
 
-        check_claims(
-            unverified_payload(raw), string_claims=(api_settings.JTI_CLAIM, api_settings.TOKEN_TYPE_CLAIM)
-        )
+        payload = unverified_payload(raw)
+        check_claims(payload, string_claims=(api_settings.JTI_CLAIM, api_settings.TOKEN_TYPE_CLAIM))
         token_class = import_string(self.token_class_path)
         try:
             return token_class(raw)
         except ExpiredTokenError:
             raise CredentialExpired("JWT expired") from None
         except TokenError as exc:
-            raise AuthenticationFailed(f"JWT refused by SimpleJWT: {exc}") from None
+            refused = AuthenticationFailed(f"JWT refused by SimpleJWT: {exc}")
+            refused.hint = wrong_type_hint(payload, getattr(token_class, "token_type", None))
+            raise refused from None
 
     async def authenticate(self, credential: Credential, scope: Scope) -> AuthResult | None:
         from rest_framework_simplejwt.settings import api_settings

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from channels_warden.processes import SHARED_LAYER, process_local_layer
 from channels_warden.revocation import disconnect_sync
 
 
@@ -27,6 +28,14 @@ class Command(BaseCommand):
         reason = options["reason"]
         if not reason or len(reason.encode()) > 64:
             raise CommandError("--reason must be 1 to 64 bytes")
+        local = process_local_layer()
+        if local is not None:
+            # This command is a process of its own: a process-local layer reaches no server.
+            raise CommandError(
+                f"Closed nothing: {local}, so this command cannot reach any server process. "
+                f"Configure a shared channel layer such as {SHARED_LAYER!r} (system check "
+                "channels_warden.W005)."
+            )
         disconnect_sync(user=user.pk, session_key=options["session"], reason=reason)
         scope = f"session {options['session']}" if options["session"] else "all sessions"
         self.stdout.write(f"Asked every process to close {user.get_username()}'s sockets ({scope}).")
