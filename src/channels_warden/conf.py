@@ -75,6 +75,11 @@ DEFAULTS: dict[str, Any] = {
     "IDENTITY_CACHE": None,
     # Query parameters scrubbed from server log lines by RedactCredentialsFilter.
     "REDACT_QUERY_PARAMETERS": ["token", "ticket", "access_token"],
+    # Subprotocol -> adapter for clients that speak a protocol of their own (see protocols/).
+    "PROTOCOL_ADAPTERS": {
+        "graphql-transport-ws": "channels_warden.protocols.GraphQLTransportWSAdapter",
+        "graphql-ws": "channels_warden.protocols.GraphQLWSAdapter",
+    },
 }
 
 REJECT_MODES = ("close", "deny")
@@ -181,6 +186,15 @@ class WardenSettings:
 
         return CacheConfig.from_setting(self.IDENTITY_CACHE)
 
+    @cached_property
+    def protocol_adapters(self) -> dict[str, Any]:
+        """Subprotocol -> adapter instance; entries set to ``None`` are turned off."""
+        return {
+            str(protocol): build_instance(entry, "protocol adapter")
+            for protocol, entry in dict(self.PROTOCOL_ADAPTERS or {}).items()
+            if entry is not None
+        }
+
     def reload(self) -> None:
         """Forget everything read so far; the next access reads the settings again."""
         for name in (
@@ -192,6 +206,7 @@ class WardenSettings:
             "connection_limit",
             "handshake_throttle",
             "identity_cache",
+            "protocol_adapters",
             *DEFAULTS,
         ):
             self.__dict__.pop(name, None)

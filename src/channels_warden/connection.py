@@ -115,6 +115,7 @@ class Connection:
         "_timer",
         "accept_subprotocol",
         "accepted",
+        "adapter",
         "auth",
         "closed",
         "id",
@@ -137,6 +138,9 @@ class Connection:
         self.settings = settings
         self.auth: AuthInfo | None = None
         self.accept_subprotocol = accept_subprotocol
+        #: The ProtocolSocket (protocols/) when the client speaks an adapted protocol: it read the
+        #: credential from the protocol's first frame, and warden's own frames are not spoken there.
+        self.adapter: Any = None
         self.accepted = False
         self.closed = False
         self.live = False
@@ -260,7 +264,9 @@ class Connection:
         self._permissions = tuple(self.settings.default_permissions if permissions is None else permissions)
         self._policy_scope = scope
         try:
-            needs_message = first_message and not (self.auth and self.auth.is_authenticated)
+            needs_message = (
+                first_message and self.adapter is None and not (self.auth and self.auth.is_authenticated)
+            )
             if needs_message and not await self._authenticate_first_message(scope):
                 return False
             auth = self.auth or AuthInfo.anonymous()
@@ -486,7 +492,7 @@ class Connection:
         while True:
             event = await self._receive()
             kind = event.get("type")
-            if kind == "websocket.receive" and self.live:
+            if kind == "websocket.receive" and self.live and self.adapter is None:
                 frame = parse_control(event.get("text"), max_bytes=self._control_limit)
                 if frame is not None:
                     await self._control(frame)

@@ -11,6 +11,7 @@ from .admission import accept_subprotocol, authenticate_handshake
 from .conf import WardenSettings, warden_settings
 from .connection import SCOPE_KEY, Connection, HandshakeRejected
 from .exceptions import Rejection, ServiceUnavailable
+from .protocols import protocol_socket
 from .revocation import listener
 from .throttle import check as check_throttle
 
@@ -42,14 +43,28 @@ class WardenMiddleware:
             await self.inner(scope, receive, send)
             return
         listener.ensure_running()
+        adapted = protocol_socket(scope, receive, send, self.settings)
+        if adapted is not None:  # a protocol of its own (GraphQL): its socket speaks for warden
+            receive, send = adapted.receive, adapted.send
         connection = Connection(scope, receive, send, self.settings)
+        connection.adapter = adapted
         try:
             # Inside the try: a custom transport that raises here must fail closed too.
             connection.accept_subprotocol = accept_subprotocol(scope, self.settings)
+            if adapted is not None:
+                connection.accept_subprotocol = adapted.adapter.subprotocol
+                if not await adapted.open():
+                    return
+                connection.accepted = True
             throttle = self.settings.handshake_throttle
             if throttle is not None:
                 await check_throttle(scope, throttle)
             admission = await authenticate_handshake(scope, self.settings)
+            if adapted is not None:
+                adapted_admission = await adapted.admit(admission, scope)
+                if adapted_admission is None:
+                    return  # the client left before its first frame
+                admission = adapted_admission
         except Rejection as exc:
             await connection.reject(exc)
             return
