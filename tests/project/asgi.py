@@ -20,6 +20,7 @@ from django.conf import settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from tests.project.consumers import EchoConsumer, SyncEchoConsumer, raw_echo  # noqa: E402
+from tests.project.graphql_schema import graphql_consumer  # noqa: E402
 
 ROUTES = [
     path("ws/echo/", EchoConsumer.as_asgi()),
@@ -30,6 +31,9 @@ ROUTES = [
     path("ws/perm/", guard(EchoConsumer.as_asgi(), permissions=[HasPerm("auth.view_user")])),
     path("ws/room/<slug:room>/", guard(EchoConsumer.as_asgi())),
     path("ws/first/", guard(EchoConsumer.as_asgi(), first_message=True)),
+    path("ws/graphql/", graphql_consumer()),
+    path("ws/graphql/public/", guard(graphql_consumer(), allow_anonymous=True)),
+    path("ws/graphql/staff/", guard(graphql_consumer(), permissions=[IsStaff()])),
 ]
 
 _JWT = "channels_warden.authenticators.SimpleJWTAuthenticator"
