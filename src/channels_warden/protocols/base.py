@@ -82,8 +82,11 @@ class ProtocolAdapter:
     # Closing ------------------------------------------------------------------------------------
 
     def wire_close(self, code: int, reason: str) -> int:
-        """The code this protocol's clients must see for warden's ``code`` (and public ``reason``)."""
-        return self.reason_codes.get((code, reason), self.close_codes.get(code, code))
+        """The code this protocol's clients must see for warden's ``code`` (and public ``reason``).
+
+        Always a plain ``int``: autobahn (daphne) refuses an ``IntEnum`` as a close code.
+        """
+        return int(self.reason_codes.get((code, reason), self.close_codes.get(code, code)))
 
     def refusal_frame(self, disconnect: Mapping[str, Any]) -> str | None:
         """The protocol's frame that replaces a ``warden.disconnect`` frame, or ``None`` to send none."""
