@@ -179,3 +179,23 @@ async def test_server_survives_a_refusal_storm(server: Any, make_user: Any) -> N
     jwt = await jwt_for(await create_user(make_user))
     async with gql_socket(server, "/ws/graphql/") as gql:
         assert await gql.init({"authToken": jwt.token}) == {"type": "connection_ack"}
+
+
+async def test_deny_mode_still_closes_with_a_code(server: Any) -> None:
+    """Deny mode does not apply: a GraphQL client gets 4401, never an HTTP 401 (which it reads as 1006)."""
+    end, gql = await refused(server, "/deny/ws/graphql/")
+    assert (gql.subprotocol, end.code) == ("graphql-transport-ws", 4401)
+
+
+async def test_connection_limit_closes_4429(server: Any, make_user: Any) -> None:
+    """A third socket over ``CONNECTION_LIMIT`` (2, reject_newest): 4429, which graphql-ws does not retry."""
+    jwt = await jwt_for(await create_user(make_user))
+    params = {"authToken": jwt.token}
+    async with (
+        gql_socket(server, "/limit/ws/graphql/") as first,
+        gql_socket(server, "/limit/ws/graphql/") as second,
+    ):
+        assert await first.init(params) == {"type": "connection_ack"}
+        assert await second.init(params) == {"type": "connection_ack"}
+        end, _ = await refused(server, "/limit/ws/graphql/", params)
+    assert (end.code, end.reason) == (4429, said(server, "too_many"))
