@@ -34,6 +34,8 @@ class StaticAuthenticator:
         return credential.scheme in self.schemes
 
     async def authenticate(self, credential: Credential, scope: Any) -> Any:
+        if credential.secret == "absent-token":
+            return None  # DRF's "not mine": the next authenticator may judge it
         user = USERS.get(credential.secret)
         if user is None:
             raise AuthenticationFailed("unknown token")
@@ -79,6 +81,16 @@ async def test_open_accepts_with_the_subprotocol_and_replays_connect() -> None:
     assert await socket.open() is True
     assert server.sent == [{"type": "websocket.accept", "subprotocol": "graphql-transport-ws"}]
     assert await socket.receive() == {"type": "websocket.connect"}
+
+
+async def test_receive_reads_the_server_once_the_replay_is_over() -> None:
+    """After the events read ahead, ``receive`` is the server's own."""
+    server = Server({"type": "websocket.connect"})
+    socket = socket_for(server)
+    await socket.open()
+    await socket.receive()
+    server.events.put_nowait({"type": "websocket.receive", "text": "{}"})
+    assert await socket.receive() == {"type": "websocket.receive", "text": "{}"}
 
 
 async def test_open_reports_a_client_that_left() -> None:
@@ -181,3 +193,47 @@ async def test_admit_refuses_a_second_user() -> None:
     admission = Admission(auth=alice, app_scope={"type": "websocket"})
     with pytest.raises(ConflictingCredentials):
         await socket_for(server).admit(admission, {"type": "websocket"})
+
+
+async def test_unmapped_close_goes_out_as_a_plain_int() -> None:
+    """A code nobody maps keeps its number, as an ``int`` (daphne's autobahn refuses an ``IntEnum``)."""
+    from channels_warden.codes import CloseCode
+
+    server = Server()
+    await socket_for(server).send(
+        {"type": "websocket.close", "code": CloseCode.FORBIDDEN, "reason": "forbidden"}
+    )
+    assert [type(message["code"]) for message in server.sent] == [int]
+    assert server.sent == [{"type": "websocket.close", "code": 4403, "reason": "forbidden"}]
+
+
+async def test_close_without_code_passes_untouched() -> None:
+    """An application's bare ``websocket.close`` (the server's 1000) is not given a code."""
+    server = Server()
+    await socket_for(server).send({"type": "websocket.close"})
+    assert server.sent == [{"type": "websocket.close"}]
+
+
+async def test_legacy_drops_warden_frames_other_than_disconnect() -> None:
+    """On the legacy protocol ``warden.expiring`` has no equivalent and is dropped."""
+    server = Server()
+    await socket_for(server, GraphQLWSAdapter()).send(
+        {"type": "websocket.send", "text": '{"type":"warden.expiring","expires_at":1}'}
+    )
+    assert server.sent == []
+
+
+async def test_unreadable_warden_prefixed_text_is_dropped() -> None:
+    """Text that starts like a warden frame but is not JSON is not sent (and does not raise)."""
+    server = Server()
+    await socket_for(server, GraphQLWSAdapter()).send(
+        {"type": "websocket.send", "text": '{"type": "warden.x'}
+    )
+    assert server.sent == []
+
+
+async def test_admit_refuses_a_credential_no_authenticator_accepts() -> None:
+    """Every authenticator answering "absent" for a present credential is a refusal, never anonymous."""
+    server = Server(init({"token": "absent-token"}))
+    with pytest.raises(AuthenticationFailed):
+        await socket_for(server).admit(anonymous(), {"type": "websocket"})

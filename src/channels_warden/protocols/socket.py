@@ -62,11 +62,9 @@ class ProtocolSocket:
                 if replacement is None:
                     return
                 message = {"type": "websocket.send", "text": replacement}
-        elif kind == "websocket.close":
-            code = int(message.get("code", 1000))
-            wire = self.adapter.wire_close(code, str(message.get("reason", "")))
-            if wire != code:
-                message = {**message, "code": wire}
+        elif kind == "websocket.close" and "code" in message:
+            wire = self.adapter.wire_close(int(message["code"]), str(message.get("reason", "")))
+            message = {**message, "code": wire}
         elif kind == "websocket.accept":
             if self.accepted:
                 return  # accepted by open() already; only Connection's own accept could follow
