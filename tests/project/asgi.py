@@ -34,6 +34,7 @@ ROUTES = [
     path("ws/graphql/", graphql_consumer()),
     path("ws/graphql/public/", guard(graphql_consumer(), allow_anonymous=True)),
     path("ws/graphql/staff/", guard(graphql_consumer(), permissions=[IsStaff()])),
+    path("ws/graphql/first/", guard(graphql_consumer(), first_message=True)),
 ]
 
 _JWT = "channels_warden.authenticators.SimpleJWTAuthenticator"

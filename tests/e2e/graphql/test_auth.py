@@ -102,3 +102,12 @@ async def test_legacy_protocol_admits_a_jwt(server: Any, make_user: Any) -> None
         me = await gql.whoami(legacy=True)
     assert (gql.subprotocol, ack) == (LEGACY_WS, {"type": "connection_ack"})
     assert (me["user"], me["transport"], me["params"]) == ("alice", "connection_init", ["locale"])
+
+
+async def test_first_message_route_reads_connection_init_instead(server: Any, make_user: Any) -> None:
+    """On a ``first_message=True`` route the GraphQL socket is not asked for ``warden.auth``."""
+    jwt = await jwt_for(await create_user(make_user))
+    async with gql_socket(server, "/ws/graphql/first/") as gql:
+        ack = await gql.init({"authToken": jwt.token})
+        me = await gql.whoami()
+    assert (ack, me["user"], me["transport"]) == ({"type": "connection_ack"}, "alice", "connection_init")
