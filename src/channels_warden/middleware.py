@@ -43,19 +43,27 @@ class WardenMiddleware:
             await self.inner(scope, receive, send)
             return
         listener.ensure_running()
-        adapted = protocol_socket(scope, receive, send, self.settings)
+        try:
+            adapted = protocol_socket(scope, receive, send, self.settings)
+        except Exception:  # a broken PROTOCOL_ADAPTERS entry fails closed like any other setting
+            logger.exception("protocol adapter of websocket %s failed", scope.get("path"))
+            await Connection(scope, receive, send, self.settings).reject(ServiceUnavailable("adapter raised"))
+            return
         if adapted is not None:  # a protocol of its own (GraphQL): its socket speaks for warden
             receive, send = adapted.receive, adapted.send
         connection = Connection(scope, receive, send, self.settings)
         connection.adapter = adapted
         try:
-            # Inside the try: a custom transport that raises here must fail closed too.
-            connection.accept_subprotocol = accept_subprotocol(scope, self.settings)
             if adapted is not None:
+                # The credential comes in the protocol's first frame: accept first, so that every
+                # refusal below is a close code the client acts on, never an HTTP status.
                 connection.accept_subprotocol = adapted.adapter.subprotocol
                 if not await adapted.open():
                     return
                 connection.accepted = True
+            else:
+                # Inside the try: a custom transport that raises here must fail closed too.
+                connection.accept_subprotocol = accept_subprotocol(scope, self.settings)
             throttle = self.settings.handshake_throttle
             if throttle is not None:
                 await check_throttle(scope, throttle)
