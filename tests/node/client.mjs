@@ -11,7 +11,7 @@ import WebSocket from "ws";
 
 const options = JSON.parse(process.argv[2]);
 const CLOCK = "subscription { clock(interval: 0.2) { n user expiresAt } }";
-const report = { connecting: 0, connected: 0, closes: [], ticks: [], error: null, params: 0 };
+const report = { connecting: 0, connected: 0, closes: [], ticks: [], error: null, params: 0, timeline: [] };
 
 // Node 20 has no global WebSocket: graphql-ws takes the `ws` package, which can also send the
 // handshake headers a browser would (Cookie, Origin).
@@ -55,8 +55,8 @@ function graphqlWs() {
     },
     on: {
       connecting: () => { report.connecting += 1; },
-      connected: () => { report.connected += 1; },
-      closed: (event) => { report.closes.push(event.code); },
+      connected: () => { report.connected += 1; report.timeline.push(["connected", Date.now() / 1000]); },
+      closed: (event) => { report.closes.push(event.code); report.timeline.push(["closed", Date.now() / 1000]); },
     },
   });
   let dispose = () => {};
