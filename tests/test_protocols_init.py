@@ -41,10 +41,18 @@ def test_no_adapter_for_other_subprotocols() -> None:
     )
 
 
-def test_adapter_set_to_none_is_off() -> None:
-    """``PROTOCOL_ADAPTERS = {"graphql-ws": None, ...}`` turns that protocol's adapter off."""
+def test_adapter_set_to_none_is_off_and_the_others_stay() -> None:
+    """``{"graphql-ws": None}`` turns that adapter off and leaves the default ``graphql-transport-ws`` on."""
     settings = WardenSettings({"PROTOCOL_ADAPTERS": {"graphql-ws": None}})
-    assert adapter_for({"subprotocols": ["graphql-ws"]}, settings) is None
+    legacy = adapter_for({"subprotocols": ["graphql-ws"]}, settings)
+    current = adapter_for({"subprotocols": ["graphql-transport-ws"]}, settings)
+    assert (legacy, isinstance(current, GraphQLTransportWSAdapter)) == (None, True)
+
+
+def test_setting_none_turns_every_adapter_off() -> None:
+    """``PROTOCOL_ADAPTERS = None``: no socket is adapted."""
+    settings = WardenSettings({"PROTOCOL_ADAPTERS": None})
+    assert adapter_for({"subprotocols": ["graphql-transport-ws", "graphql-ws"]}, settings) is None
 
 
 def test_adapter_options_are_passed() -> None:

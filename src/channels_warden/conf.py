@@ -188,10 +188,17 @@ class WardenSettings:
 
     @cached_property
     def protocol_adapters(self) -> dict[str, Any]:
-        """Subprotocol -> adapter instance; entries set to ``None`` are turned off."""
+        """Subprotocol -> adapter instance.
+
+        The setting is laid over the default entries, so ``{"graphql-ws": None}`` turns off just that
+        one; ``None`` for the whole setting turns every adapter off.
+        """
+        if self.PROTOCOL_ADAPTERS is None:
+            return {}
+        entries = {**DEFAULTS["PROTOCOL_ADAPTERS"], **dict(self.PROTOCOL_ADAPTERS)}
         return {
             str(protocol): build_instance(entry, "protocol adapter")
-            for protocol, entry in dict(self.PROTOCOL_ADAPTERS or {}).items()
+            for protocol, entry in entries.items()
             if entry is not None
         }
 

@@ -2,8 +2,9 @@
 
 ``WARDEN["PROTOCOL_ADAPTERS"]`` maps a subprotocol to an adapter (import string, or
 ``{"CLASS": ..., "OPTIONS": {...}}``); the first subprotocol the client offers that has one decides.
-Both GraphQL protocols are registered by default; set an entry to ``None`` to turn it off, or add
-your own :class:`ProtocolAdapter` subclass for another protocol.
+Both GraphQL protocols are registered by default. The setting is laid over those entries: set one
+to ``None`` to turn it off (``PROTOCOL_ADAPTERS = None`` turns them all off), or add your own
+:class:`ProtocolAdapter` subclass for another protocol.
 """
 
 from __future__ import annotations
