@@ -342,3 +342,36 @@ async def test_subprotocols_the_server_decoded_differently_are_refused_with_4400
     communicator.scope["headers"].append((b"sec-websocket-protocol", b"warden%2Cbearer.x"))
     outcome = await handshake(communicator)
     assert (outcome.close_code, outcome.subprotocol, inner.calls) == (4400, None, 0)
+
+
+# -- protocol adapters (GraphQL) -----------------------------------------------------------------
+
+
+def graphql_scope() -> dict[str, Any]:
+    return {"type": "websocket", "path": "/graphql/", "headers": [], "subprotocols": ["graphql-transport-ws"]}
+
+
+async def test_graphql_socket_is_accepted_with_its_subprotocol_before_a_refusal() -> None:
+    """A GraphQL client without credentials: accepted with its subprotocol, then 4401, no warden frame."""
+    inner = RecordingApp()
+    send = SentMessages()
+    receive = queue_receive(
+        {"type": "websocket.connect"}, {"type": "websocket.receive", "text": '{"type": "connection_init"}'}
+    )
+    await WardenMiddleware(inner, settings={"ALLOW_MISSING_ORIGIN": True})(graphql_scope(), receive, send)
+    assert inner.events == []  # the application never saw websocket.connect
+    assert send == [
+        {"type": "websocket.accept", "subprotocol": "graphql-transport-ws"},
+        {"type": "websocket.close", "code": 4401, "reason": "unauthenticated"},
+    ]
+
+
+async def test_broken_protocol_adapter_setting_fails_closed() -> None:
+    """A ``PROTOCOL_ADAPTERS`` entry that cannot be imported closes with 4500; the app never runs."""
+    inner = RecordingApp()
+    send = SentMessages()
+    settings = {"PROTOCOL_ADAPTERS": {"graphql-transport-ws": "no.such.Adapter"}}
+    await WardenMiddleware(inner, settings=settings)(
+        graphql_scope(), queue_receive({"type": "websocket.connect"}), send
+    )
+    assert (inner.calls, [message.get("code") for message in send]) == (0, [None, None, 4500])

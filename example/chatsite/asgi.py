@@ -18,12 +18,15 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels_warden import WardenMiddlewareStack  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from chat.graphql_routing import graphql_websocket_urlpatterns  # noqa: E402
 from chat.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         # uvicorn has no runserver to serve /static/; in a deployment a proxy or WhiteNoise would.
         "http": ASGIStaticFilesHandler(django_asgi_app),
-        "websocket": WardenMiddlewareStack(URLRouter(websocket_urlpatterns)),
+        "websocket": WardenMiddlewareStack(
+            URLRouter([*graphql_websocket_urlpatterns, *websocket_urlpatterns])
+        ),
     }
 )

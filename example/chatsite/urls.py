@@ -10,8 +10,10 @@ from django.contrib.auth.views import LogoutView
 from django.urls import path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+from strawberry.django.views import AsyncGraphQLView
 
 from chat import api, views
+from chat.graphql_schema import schema
 
 urlpatterns = [
     path("", views.index, name="index"),
@@ -35,5 +37,7 @@ urlpatterns = [
         name="api-room-remove-member",
     ),
     path("api/<path:rest>", api.unknown_endpoint),
+    # GraphQL over HTTP (session + CSRF); the same path serves WebSocket subscriptions (chat.graphql_routing).
+    path("graphql/", AsyncGraphQLView.as_view(schema=schema), name="graphql"),
     path("admin/", admin.site.urls),
 ]

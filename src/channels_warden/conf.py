@@ -82,6 +82,11 @@ DEFAULTS: dict[str, Any] = {
     "REDACT_QUERY_PARAMETERS": ["token", "ticket", "access_token"],
     # Group policies and how strict joins are (see channels_warden.groups.settings).
     "GROUPS": {},
+    # Subprotocol -> adapter for clients that speak a protocol of their own (see protocols/).
+    "PROTOCOL_ADAPTERS": {
+        "graphql-transport-ws": "channels_warden.protocols.GraphQLTransportWSAdapter",
+        "graphql-ws": "channels_warden.protocols.GraphQLWSAdapter",
+    },
 }
 
 REJECT_MODES = ("close", "deny")
@@ -211,6 +216,22 @@ class WardenSettings:
 
         return CacheConfig.from_setting(self.IDENTITY_CACHE)
 
+    @cached_property
+    def protocol_adapters(self) -> dict[str, Any]:
+        """Subprotocol -> adapter instance.
+
+        The setting is laid over the default entries, so ``{"graphql-ws": None}`` turns off just that
+        one; ``None`` for the whole setting turns every adapter off.
+        """
+        if self.PROTOCOL_ADAPTERS is None:
+            return {}
+        entries = {**DEFAULTS["PROTOCOL_ADAPTERS"], **dict(self.PROTOCOL_ADAPTERS)}
+        return {
+            str(protocol): build_instance(entry, "protocol adapter")
+            for protocol, entry in entries.items()
+            if entry is not None
+        }
+
     def reload(self) -> None:
         """Forget everything read so far; the next access reads the settings again."""
         for name in (
@@ -222,6 +243,7 @@ class WardenSettings:
             "connection_limit",
             "handshake_throttle",
             "identity_cache",
+            "protocol_adapters",
             *DEFAULTS,
         ):
             self.__dict__.pop(name, None)

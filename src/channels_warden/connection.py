@@ -120,6 +120,7 @@ class Connection:
         "_timer",
         "accept_subprotocol",
         "accepted",
+        "adapter",
         "auth",
         "closed",
         "epoch",
@@ -144,6 +145,9 @@ class Connection:
         self.settings = settings
         self.auth: AuthInfo | None = None
         self.accept_subprotocol = accept_subprotocol
+        #: The ProtocolSocket (protocols/) when the client speaks an adapted protocol: it read the
+        #: credential from the protocol's first frame, and warden's own frames are not spoken there.
+        self.adapter: Any = None
         self.accepted = False
         self.closed = False
         self.live = False
@@ -295,7 +299,9 @@ class Connection:
         self._permissions = tuple(self.settings.default_permissions if permissions is None else permissions)
         self._policy_scope = scope
         try:
-            needs_message = first_message and not (self.auth and self.auth.is_authenticated)
+            needs_message = (
+                first_message and self.adapter is None and not (self.auth and self.auth.is_authenticated)
+            )
             if needs_message and not await self._authenticate_first_message(scope):
                 return False
             auth = self.auth or AuthInfo.anonymous()
@@ -556,7 +562,7 @@ class Connection:
             kind = event.get("type")
             if kind == "websocket.receive" and self.closed:
                 continue  # warden closed this socket (revoked, expired): nothing more reaches the app
-            if kind == "websocket.receive" and self.live:
+            if kind == "websocket.receive" and self.live and self.adapter is None:
                 try:
                     frame = parse_control(event_payload(event), max_bytes=self._control_limit)
                 except BadRequest as exc:  # a warden.* frame too large or deep to be one: 4400

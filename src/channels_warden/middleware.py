@@ -13,6 +13,7 @@ from .connection import SCOPE_KEY, Connection, HandshakeRejected
 from .deferred import DeferredIdentity
 from .exceptions import Rejection, ServiceUnavailable
 from .logging import loggable_path
+from .protocols import protocol_socket
 from .revocation import listener
 from .routing import route_not_found
 from .subprotocols import check_subprotocols
@@ -60,11 +61,28 @@ class WardenMiddleware:
             await self.inner(scope, receive, send)
             return
         listener.ensure_running()
+        try:
+            adapted = protocol_socket(scope, receive, send, self.settings)
+        except Exception:  # a broken PROTOCOL_ADAPTERS entry fails closed like any other setting
+            logger.exception("protocol adapter of websocket %s failed", loggable_path(scope.get("path")))
+            await Connection(scope, receive, send, self.settings).reject(ServiceUnavailable("adapter raised"))
+            return
+        if adapted is not None:  # a protocol of its own (GraphQL): its socket speaks for warden
+            receive, send = adapted.receive, adapted.send
         connection = Connection(scope, receive, send, self.settings)
+        connection.adapter = adapted
         throttle = None
         try:
-            # Inside the try: a custom transport that raises here must fail closed too.
-            connection.accept_subprotocol = accept_subprotocol(scope, self.settings)
+            if adapted is not None:
+                # The credential comes in the protocol's first frame: accept first, so that every
+                # refusal below is a close code the client acts on, never an HTTP status.
+                connection.accept_subprotocol = adapted.adapter.subprotocol
+                if not await adapted.open():
+                    return
+                connection.accepted = True
+            else:
+                # Inside the try: a custom transport that raises here must fail closed too.
+                connection.accept_subprotocol = accept_subprotocol(scope, self.settings)
             # After choosing what to echo (a refusal a browser can read), before reading credentials.
             check_subprotocols(scope)
             if self.settings.handshake_throttle is not None:
@@ -74,6 +92,12 @@ class WardenMiddleware:
                 await throttle_reserve(scope, self.settings.handshake_throttle)  # 4429 when spent
                 throttle = self.settings.handshake_throttle
             admission = await authenticate_handshake(scope, self.settings)
+            if adapted is not None:
+                adapted_admission = await adapted.admit(admission, scope)
+                if adapted_admission is None:
+                    await _settle(scope, throttle, None)
+                    return  # the client left before its first frame
+                admission = adapted_admission
         except Rejection as exc:
             await _settle(scope, throttle, exc)
             await connection.reject(exc)
@@ -88,7 +112,7 @@ class WardenMiddleware:
             await _settle(scope, throttle, None)
         connection.auth = admission.auth
         app_scope = admission.app_scope
-        if self.settings.FIRST_MESSAGE_AUTH and not admission.auth.is_authenticated:
+        if self.settings.FIRST_MESSAGE_AUTH and adapted is None and not admission.auth.is_authenticated:
             # A route without guard() may authenticate after URLRouter copied the scope.
             app_scope["user"] = DeferredIdentity(app_scope["user"])
             app_scope["auth"] = DeferredIdentity(app_scope["auth"])

@@ -27,6 +27,7 @@ from tests.project.consumers import (  # noqa: E402
     SyncEchoConsumer,
     raw_echo,
 )
+from tests.project.graphql_schema import graphql_consumer  # noqa: E402
 
 ROUTES = [
     path("ws/echo/", EchoConsumer.as_asgi()),
@@ -40,6 +41,10 @@ ROUTES = [
     path("ws/flood/", FloodConsumer.as_asgi()),
     path("ws/groups/", GroupsConsumer.as_asgi()),
     path("ws/member/<str:name>/", guard(EchoConsumer.as_asgi(), permissions=[CanJoin("room.{name}")])),
+    path("ws/graphql/", graphql_consumer()),
+    path("ws/graphql/public/", guard(graphql_consumer(), allow_anonymous=True)),
+    path("ws/graphql/staff/", guard(graphql_consumer(), permissions=[IsStaff()])),
+    path("ws/graphql/first/", guard(graphql_consumer(), first_message=True)),
 ]
 
 _JWT = "channels_warden.authenticators.SimpleJWTAuthenticator"
