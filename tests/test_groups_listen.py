@@ -123,3 +123,23 @@ async def test_timeout_ends_the_iteration_quietly() -> None:
     ):
         heard = [event async for event in events]
     assert heard == []
+
+
+async def test_cancelled_subscription_leaves_the_group() -> None:
+    """A subscription cancelled while it waits (the client's ``complete``) leaves its group."""
+    async with strawberry_consumer(await opened(ALICE)) as consumer:
+        listening = asyncio.Event()
+
+        async def subscription() -> None:
+            async with warden_listen(consumer, "unit.message", groups=["unit.open"]) as events:
+                listening.set()
+                async for _ in events:
+                    pass
+
+        task = asyncio.create_task(subscription())
+        await asyncio.wait_for(listening.wait(), 5)
+        held = joined_groups(consumer)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert (held, joined_groups(consumer)) == (frozenset({"unit.open"}), frozenset())
