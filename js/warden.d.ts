@@ -58,6 +58,22 @@ export interface RefreshedFrame {
   expires_at: number | null;
 }
 
+/** A join the server's group policy refused; the socket stays open (docs/groups.md). */
+export interface DeniedFrame {
+  type: "warden.denied";
+  group: string;
+  /** "forbidden", "unauthenticated", "bad_request", "too_many" or "internal". */
+  reason: string;
+}
+
+/** Warden took the socket out of a group; the socket stays open for its other groups. */
+export interface LeftFrame {
+  type: "warden.left";
+  group: string;
+  /** "revoked" (or the reason the revocation gave, e.g. "removed"), "expired", or a denial reason. */
+  reason: string;
+}
+
 /** `detail` of the "status" event. */
 export interface StatusDetail {
   state: WardenState;
@@ -73,6 +89,10 @@ export interface WardenSocketEventMap {
   message: CustomEvent<unknown>;
   refreshed: CustomEvent<RefreshedFrame>;
   disconnect: CustomEvent<DisconnectFrame>;
+  /** The server refused to add the socket to a group. */
+  denied: CustomEvent<DeniedFrame>;
+  /** The server took the socket out of a group (revocation, re-check, grant end). */
+  left: CustomEvent<LeftFrame>;
 }
 
 /** A WebSocket that speaks channels-warden's close codes and control frames, and reconnects. */

@@ -8,6 +8,7 @@
 //   import { WardenSocket } from "/static/channels_warden/warden.js";
 //   const socket = new WardenSocket("/ws/chat/lobby/", { auth: "subprotocol", getToken });
 //   socket.addEventListener("message", (event) => show(event.detail));
+//   socket.addEventListener("left", (event) => leftRoom(event.detail.group, event.detail.reason));
 //   socket.send({ type: "message", text: "hello" });
 
 /** What each warden close code asks of a client (docs/close-codes.md). */
@@ -218,6 +219,13 @@ export class WardenSocket extends EventTarget {
       case "warden.disconnect":
         this._frame = parsed;
         this._emit("disconnect", parsed);
+        break;
+      // Group policies (docs/groups.md): the socket stays open; only one group is refused or left.
+      case "warden.denied":
+        this._emit("denied", parsed);
+        break;
+      case "warden.left":
+        this._emit("left", parsed);
         break;
       // Unknown warden.* frames are for newer clients: never the application's.
     }

@@ -4,7 +4,11 @@
 POST; the mutation by POST with the CSRF token). Over WebSocket (``graphql-transport-ws``), warden
 protects it: a session cookie, a ticket, or a JWT or DRF token in ``connectionParams``. Messages sent
 here reach the chat sockets and the other way round, through the same channel-layer group
-(``chat.room.<slug>``), so the GraphQL and chat clients of one room see each other.
+(``chat.<slug>``), so the GraphQL and chat clients of one room see each other.
+
+A subscription joins its room through warden (``warden_listen``), so the room's policy in
+``chat.warden`` decides, as for a chat socket: a refusal is an error on that operation, and a removal
+(``revoke_membership``) ends the subscription with an error while the socket stays open.
 """
 
 from __future__ import annotations
@@ -15,13 +19,14 @@ from typing import Any
 import strawberry
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from channels_warden.groups import GroupDenied, GroupLeft, warden_listen
 from django.http import HttpRequest
 from strawberry.types import Info
 
 from . import models
-from .consumers import save_message, visible_room
+from .consumers import save_message
 from .events import message_event, room_group
-from .protocol import MAX_TEXT, message_frame
+from .protocol import MAX_TEXT, is_slug, message_frame
 
 HISTORY_LIMIT = 100
 
@@ -55,6 +60,13 @@ async def current_user(info: Info[Any, Any]) -> Any:
     if user is None or not user.is_authenticated:
         raise PermissionError("sign in first")
     return user
+
+
+def visible_room(user: Any, slug: str) -> models.Room | None:
+    """The room ``slug`` if ``user`` may read it (blocking); the rule of ``chat.warden``'s policy."""
+    if not is_slug(slug):
+        return None
+    return models.Room.objects.visible_to(user).filter(slug=slug).first()
 
 
 async def room_for(info: Info[Any, Any], slug: str) -> models.Room:
@@ -110,12 +122,21 @@ class Mutation:
 class Subscription:
     @strawberry.subscription
     async def messages(self, info: Info[Any, Any], room: str) -> AsyncGenerator[Message, None]:
-        """Every message posted to ``room`` from now on, by chat sockets and GraphQL alike."""
-        target = await room_for(info, room)
+        """Every message posted to ``room`` from now on, by chat sockets and GraphQL alike.
+
+        The room's policy decides (through warden), and a removal from the room ends the
+        subscription with ``left room '<slug>': removed``.
+        """
+        await current_user(info)
         consumer = info.context["ws"]
-        async with consumer.listen_to_channel("chat.message", groups=[room_group(target.slug)]) as events:
-            async for event in events:
-                yield Message.from_frame(event["message"])
+        try:
+            async with warden_listen(consumer, "chat.message", groups=[room_group(room)]) as events:
+                async for event in events:
+                    yield Message.from_frame(event["message"])
+        except GroupDenied:  # its detail is for the server log; the client reads what a room refusal reads
+            raise PermissionError(f"no room {room[:50]!r} for you") from None
+        except GroupLeft as left:
+            raise PermissionError(f"left room {room[:50]!r}: {left.reason}") from None
 
 
 schema = strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription)

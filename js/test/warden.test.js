@@ -56,7 +56,7 @@ const tick = (ms = 0) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function record(socket) {
   const events = [];
-  for (const type of ["status", "message", "refreshed", "disconnect"]) {
+  for (const type of ["status", "message", "refreshed", "disconnect", "denied", "left"]) {
     socket.addEventListener(type, (event) => events.push({ type, detail: event.detail }));
   }
   return events;
@@ -131,6 +131,26 @@ test("control frames stay inside; application frames arrive parsed, and queued f
     events.filter((event) => event.type === "message").map((event) => event.detail),
     [{ type: "chat.message", text: "hi" }],
   );
+  socket.close();
+});
+
+test("warden.denied and warden.left become denied and left events, never messages", async () => {
+  const socket = make({ auth: "cookie" });
+  const events = record(socket);
+  await tick();
+  const [fake] = FakeSocket.all;
+  fake.open();
+  fake.receive({ type: "warden.denied", group: "chat.private", reason: "forbidden" });
+  fake.receive({ type: "warden.left", group: "chat.team", reason: "removed" });
+  await tick(10);
+  assert.deepEqual(
+    events.filter((event) => event.type !== "status"),
+    [
+      { type: "denied", detail: { type: "warden.denied", group: "chat.private", reason: "forbidden" } },
+      { type: "left", detail: { type: "warden.left", group: "chat.team", reason: "removed" } },
+    ],
+  );
+  assert.equal(socket.state, "open");
   socket.close();
 });
 

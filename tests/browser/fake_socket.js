@@ -45,7 +45,7 @@ export class FakeSocket extends EventTarget {
 /** Every event a WardenSocket dispatches, as {type, detail}. */
 export function record(socket) {
   const events = [];
-  for (const type of ["status", "message", "refreshed", "disconnect"]) {
+  for (const type of ["status", "message", "refreshed", "disconnect", "denied", "left"]) {
     socket.addEventListener(type, (event) => events.push({ type, detail: event.detail }));
   }
   return events;

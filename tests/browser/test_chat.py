@@ -109,6 +109,56 @@ def test_private_room_is_forbidden_to_a_non_member(
     screenshot(page, "carol")
 
 
+#: Puts a private room "team" (members carol and bob) into the database.
+TEAM = """
+from django.contrib.auth import get_user_model
+from chat.models import Room
+room = Room.objects.create(slug="team", title="Team", private=True)
+room.members.set(get_user_model().objects.filter(username__in=["carol", "bob"]))
+"""
+
+
+def test_removed_in_one_tab_while_the_other_keeps_chatting_in_the_lobby(
+    chat: Site, new_context: Callable[[], BrowserContext], screenshot: Callable[..., None]
+) -> None:
+    """Carol removed from "team" by alice: that tab says so and hears no more; her lobby tab chats on."""
+    manage(chat.db_path, "shell", "-c", TEAM)
+    carol = new_context()
+    team_tab = sign_in(carol, chat, "carol")
+    team_tab.goto(chat.url("/#team"))
+    expect(team_tab.locator("#room-title")).to_have_text("Team")
+    lobby_tab = carol.new_page()
+    lobby_tab.goto(chat.url("/#lobby"))
+    expect(lobby_tab.locator("#status")).to_have_attribute("data-state", "open")
+    bob = sign_in(new_context(), chat, "bob")
+    bob.goto(chat.url("/#team"))
+    expect(team_tab.locator("#presence")).to_contain_text("bob")
+    say(bob, "before the removal")
+    expect(team_tab.locator("#messages .message").last).to_contain_text("before the removal")
+
+    alice = chat.jwt("alice")["access"]
+    assert chat.post("/api/rooms/team/members/carol/remove/", {}, token=alice) == {"ok": True}
+
+    notice = team_tab.locator("#room-error")
+    expect(notice).to_have_attribute("data-code", "removed")
+    expect(notice).to_have_text("You were removed from “Team”.")
+    expect(team_tab.locator("#text")).to_be_disabled()
+    expect(team_tab.locator("#status")).to_have_attribute("data-state", "open")  # the socket stays
+    say(bob, "after the removal")
+    expect(bob.locator("#messages .message").last).to_contain_text("after the removal")
+
+    say(lobby_tab, "still here in the lobby")
+    bob.goto(chat.url("/#lobby"))
+    expect(bob.locator("#messages .message").last).to_contain_text("still here in the lobby")
+    expect(lobby_tab.locator("#messages .message").last).to_contain_text("still here in the lobby")
+    expect(lobby_tab.locator("#status")).to_have_attribute("data-state", "open")
+    # The removal reached the team tab before bob's second message was sent: it never shows there.
+    assert "after the removal" not in texts(team_tab)
+    assert texts(team_tab)[-1] == "before the removal"
+    screenshot(team_tab, "removed", doc="chat-removed.png")
+    screenshot(lobby_tab, "lobby")
+
+
 def test_logout_in_one_tab_closes_the_socket_in_the_other(
     chat: Site, new_context: Callable[[], BrowserContext], screenshot: Callable[..., None]
 ) -> None:

@@ -99,6 +99,27 @@ def test_control_frames_never_reach_the_application(run: Callable[[str], Any]) -
     assert messages == [{"type": "message", "text": "hi"}, "plain text"]
 
 
+def test_group_frames_become_denied_and_left_events(run: Callable[[str], Any]) -> None:
+    """warden.denied and warden.left raise "denied" and "left"; the application's handler never sees them."""
+    events = run("""
+        const events = record(make());
+        await until(() => FakeSocket.all.length === 1);
+        const socket = FakeSocket.last();
+        socket.open();
+        socket.receive({ type: "warden.denied", group: "chat.private", reason: "forbidden" });
+        socket.receive({ type: "warden.left", group: "chat.team", reason: "removed" });
+        socket.receive({ type: "left", room: "team" });
+        return events.filter((event) => event.type !== "status");
+    """)
+    denied = {"type": "warden.denied", "group": "chat.private", "reason": "forbidden"}
+    left = {"type": "warden.left", "group": "chat.team", "reason": "removed"}
+    assert events == [
+        {"type": "denied", "detail": denied},
+        {"type": "left", "detail": left},
+        {"type": "message", "detail": {"type": "left", "room": "team"}},
+    ]
+
+
 def test_4401_fetches_a_fresh_token_then_reconnects(run: Callable[[str], Any]) -> None:
     """After 4401 getToken is asked for a fresh token and the next socket offers it at once."""
     result = run("""

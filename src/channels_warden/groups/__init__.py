@@ -17,7 +17,8 @@ the group again when a re-check refuses it (after an in-band refresh, or ``reche
 Modules: ``patterns`` (names with typed parts), ``grants`` (Grant, GroupDenied), ``settings``
 (``WARDEN["GROUPS"]``), ``policies`` (registry, decorator, decisions), ``drf`` (DRF permissions as
 policies), ``permissions`` (CanJoin: a route permission from a policy), ``memberships`` (per-socket
-state, grant timers), ``consumer`` (join, leave, mixin), ``rechecks``, ``revoke`` (cross-process
+state, grant timers), ``consumer`` (join, leave, mixin), ``listen``
+(Strawberry subscriptions), ``rechecks``, ``revoke`` (cross-process
 messages), ``presence`` (members across processes), ``processes`` (who must confirm), ``checks``.
 """
 
@@ -27,6 +28,7 @@ from ..connection import Connection
 from .consumer import WardenGroupsMixin, joined_groups, warden_join, warden_leave
 from .drf import drf_policy
 from .grants import Grant, GroupDenied
+from .listen import GroupLeft, warden_listen
 from .patterns import GroupPattern
 from .permissions import CanJoin
 from .policies import PolicyRegistry, allow_any, allow_authenticated, allow_staff, policy, registry
@@ -41,6 +43,7 @@ __all__ = [
     "Confirmation",
     "Grant",
     "GroupDenied",
+    "GroupLeft",
     "GroupPattern",
     "Member",
     "PolicyRegistry",
@@ -61,4 +64,5 @@ __all__ = [
     "revoke_membership_sync",
     "warden_join",
     "warden_leave",
+    "warden_listen",
 ]

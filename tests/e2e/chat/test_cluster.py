@@ -7,9 +7,11 @@ import signal
 
 import pytest
 
+from ..graphql.gql import gql_socket
 from ..lifecycle import disconnect_frame
 from .conftest import CLUSTER_LEASE, ChatCluster
 from .support import Sockets, assert_message, presence, session_auth, token_auth, unique_text
+from .test_graphql import SUBSCRIBE, ending, operation, subscribed
 
 
 async def test_alice_on_a_and_bob_on_b_chat(chat_cluster: ChatCluster, sockets: Sockets) -> None:
@@ -127,3 +129,29 @@ async def test_dead_process_leaves_presence_within_its_lease(
     await asyncio.sleep(CLUSTER_LEASE + 0.5)
     await sockets.room(a, room, "carol")
     assert await alice.receive() == presence(room, "alice", "carol")
+
+
+async def test_removal_on_a_ends_a_graphql_subscription_on_b(chat_cluster: ChatCluster) -> None:
+    """bob's GraphQL subscription on process B ends when alice removes him through process A; the
+    socket stays open."""
+    a, b = chat_cluster.a, chat_cluster.b
+    room = a.db.create_room(members=["alice", "bob"])
+    async with gql_socket(b, "/graphql/") as listener, gql_socket(a, "/graphql/") as sender:
+        await listener.init({"Authorization": f"Bearer {await b.jwt('bob')}"})
+        await sender.init({"Authorization": f"Token {await a.token('alice')}"})
+        await operation(listener, "sub", SUBSCRIBE, room=room)
+        await subscribed(listener, sender, "sub", room)
+        headers = {"Authorization": f"Token {await a.token('alice')}"}
+        reply = await a.http("POST", f"/api/rooms/{room}/members/bob/remove/", {}, headers=headers)
+        ended = await ending(listener, "sub")
+        rooms = await listener.query("{ rooms { slug } }")
+    assert (reply.status, reply.body) == (200, {"ok": True})
+    assert ended == [
+        {
+            "id": "sub",
+            "type": "next",
+            "payload": {"data": None, "errors": [{"message": f"left room '{room}': removed"}]},
+        },
+        {"id": "sub", "type": "complete"},
+    ]
+    assert {"slug": room} not in rooms["rooms"]

@@ -270,14 +270,27 @@ function onMessage(event) {
       break;
     }
     case "left":
-      if (room && frame.reason === "removed") {
-        room.error = "removed";
-        room.presence = [];
-        if (room === current) renderRoom({ keepScroll: true });
-      }
+      if (room) roomLeft(room, frame.reason);
       break;
     // "joined" confirms what presence already shows.
   }
+}
+
+/** warden took this socket out of a room's group ("chat.<slug>"): a staff removal, or a re-check
+ *  that refused it (the room became private). The chat's own "left" frame says the same. */
+function onLeft(event) {
+  const { group, reason } = event.detail;
+  const room = group?.startsWith("chat.") ? rooms.get(group.slice("chat.".length)) : null;
+  if (room) roomLeft(room, reason);
+}
+
+function roomLeft(room, reason) {
+  // The first word wins: warden's event comes before the chat's frame, and says why ("forbidden" when
+  // the room became private). Other reasons ("expired") leave the room usable: the next join decides.
+  if (room.error || (reason !== "removed" && reason !== "forbidden")) return;
+  room.error = reason;
+  room.presence = [];
+  if (room === current) renderRoom({ keepScroll: true });
 }
 
 /** Show an error that does not block the room (rate_limited, text_too_long...) for a few seconds. */
@@ -319,6 +332,7 @@ async function start() {
   socket = new WardenSocket("/ws/chat/", { auth: "cookie" });
   socket.addEventListener("status", onStatus);
   socket.addEventListener("message", onMessage);
+  socket.addEventListener("left", onLeft);
   select(decodeURIComponent(window.location.hash.slice(1)) || "lobby");
 }
 
