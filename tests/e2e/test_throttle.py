@@ -29,7 +29,7 @@ def client_address() -> str:
 
 def judged_in(log: str) -> int:
     """DRF tokens the authenticator refused, by warden's own log lines (daphne repeats each, stamped)."""
-    return len(re.findall(r"^refused websocket .*\(unknown DRF token\)$", log, flags=re.MULTILINE))
+    return len(re.findall(r"^refused websocket .*\bunknown DRF token\b", log, flags=re.MULTILINE))
 
 
 async def test_sockets_from_a_foreign_origin_do_not_lock_the_victim_out(
