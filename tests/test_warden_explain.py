@@ -174,3 +174,25 @@ def test_a_bad_description_is_a_command_error() -> None:
     """A raw request without a request line says what it expected."""
     with pytest.raises(CommandError, match=r"^a raw WebSocket handshake starts with 'GET <path> HTTP/1.1'$"):
         explain("-", stdin="Host: testserver\n\n")
+
+
+def test_an_authenticator_that_raises_is_a_4500_without_its_message(
+    alice: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database error while deciding: 4500 as on a real server, naming only the error's type."""
+    from django.db import OperationalError
+
+    from channels_warden.authenticators import DRFTokenAuthenticator
+
+    token = credential_for(alice, "drf")
+
+    async def broken(self: Any, credential: Any, scope: Any) -> None:
+        raise OperationalError(f"no such row for {credential.secret}")
+
+    monkeypatch.setattr(DRFTokenAuthenticator, "authenticate", broken)
+    lines = explain("ws://testserver/ws/echo/", "-H", f"Authorization: Token {token}")
+    assert steps(lines, "error") == [
+        "OperationalError raised while deciding; the server fails closed and logs the traceback"
+    ]
+    assert steps(lines, "result") == ["close 4500 internal"]
+    assert token not in "\n".join(lines)

@@ -12,11 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import DatabaseError
+
 from .._types import Scope
 from ..admission import accept_subprotocol, authenticate_handshake, check_origin
 from ..conf import WardenSettings, warden_settings
 from ..credentials import Credential
-from ..exceptions import MissingCredentials, NotFound, Rejection
+from ..exceptions import MissingCredentials, NotFound, Rejection, ServiceUnavailable
 from ..hints import failed_check, hints_for
 from ..hosts import check_host
 from ..permissions import check_permissions
@@ -168,6 +170,9 @@ async def explain(scope: Scope, route: Route) -> Explanation:
     except Rejection as exc:
         _refuse(explanation, scope, exc, settings)
         return explanation
+    except Exception as exc:  # noqa: BLE001  (as the middleware does: any error fails closed)
+        _fail_closed(explanation, scope, exc, settings)
+        return explanation
     auth = admission.auth
     explanation.add(
         "identity", f"{describe_user(auth.user)} via {auth.transport or '-'} ({auth.authenticator or '-'})"
@@ -203,6 +208,9 @@ async def explain(scope: Scope, route: Route) -> Explanation:
     except Rejection as exc:
         _refuse(explanation, scope, exc, settings)
         return explanation
+    except Exception as exc:  # noqa: BLE001  (a permission that raised: fail closed)
+        _fail_closed(explanation, scope, exc, settings)
+        return explanation
     if settings.connection_limit is not None:
         explanation.add(
             "limit", "CONNECTION_LIMIT is on: not evaluated (it counts the servers' live sockets)"
@@ -210,6 +218,18 @@ async def explain(scope: Scope, route: Route) -> Explanation:
     explanation.code, explanation.user = None, auth.user
     explanation.add("admitted", f"{describe_user(auth.user)}; the application gets websocket.connect")
     return explanation
+
+
+def _fail_closed(explanation: Explanation, scope: Scope, error: Exception, settings: WardenSettings) -> None:
+    """An authenticator or permission raised: the server would close with 4500.
+
+    Only the error's type is shown: a database error's text may quote the credential it looked up.
+    """
+    name = type(error).__name__
+    explanation.add("error", f"{name} raised while deciding; the server fails closed and logs the traceback")
+    if isinstance(error, DatabaseError):
+        explanation.add("hint", "is the database reachable, and migrated (manage.py migrate)?")
+    _refuse(explanation, scope, ServiceUnavailable(f"{name} raised; failing closed"), settings)
 
 
 def client_sees(explanation: Explanation, scope: Scope, settings: WardenSettings | None) -> str | None:
