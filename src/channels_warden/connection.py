@@ -16,23 +16,20 @@ Prometheus counters counted inline and the signals sent only when someone listen
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import math
 import time
-import uuid
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import Any
 
 from channels.exceptions import StopConsumer
-from django.dispatch import Signal
 
 from . import metrics
-from ._types import Message, Receive, Scope, Send
+from ._types import Message, Scope
 from .admission import cached_authenticate
 from .closing import deliver_close
 from .codes import CloseCode
-from .conf import WardenSettings
+from .connection_state import ConnectionState, MembershipHook
 from .control import dumps, event_payload, frame_token, parse_control
 from .credentials import Credential, checked_secret
 from .deferred import resolve_identity
@@ -59,13 +56,9 @@ from .signals import (
     connection_refreshed,
     connection_rejected,
     connection_revoked,
-    signal_auth,
     signal_scope,
 )
 from .throttle import count_failure
-
-if TYPE_CHECKING:
-    from .groups.memberships import SocketMemberships
 
 logger = logging.getLogger("channels_warden.auth")
 
@@ -73,20 +66,8 @@ logger = logging.getLogger("channels_warden.auth")
 SCOPE_KEY = "warden"
 #: Transport name recorded for credentials that arrived in a control frame.
 MESSAGE_TRANSPORT = "message"
-#: Connection ids must be unique across processes (evictions name them in shared messages); a random
-#: process id and a counter are, without a uuid4 per socket.
-_PROCESS_ID = uuid.uuid4().hex[:12]
-_sequence = itertools.count(1)
 #: Scheme of a ``warden.auth`` frame that names none.
 DEFAULT_FRAME_SCHEME = "bearer"
-
-
-class MembershipHook(Protocol):
-    """What :mod:`channels_warden.groups` does when a socket that holds groups changes or ends."""
-
-    async def identity_changed(self, connection: Connection) -> None: ...
-
-    async def finished(self, connection: Connection) -> None: ...
 
 
 class HandshakeRejected(StopConsumer):  # type: ignore[misc]
@@ -97,94 +78,16 @@ class HandshakeRejected(StopConsumer):  # type: ignore[misc]
     """
 
 
-class Connection:
+class Connection(ConnectionState):
     """The auth lifecycle of one socket. Lives in ``scope["warden"]`` of the application's scope.
 
     ``auth`` is always the *current* identity: after an in-band refresh it differs from the
     ``scope["auth"]`` the application got at connect time.
     """
 
-    #: Installed by :mod:`channels_warden.groups` on import; only sockets that joined a group call it.
-    membership_hook: ClassVar[MembershipHook | None] = None
-
-    __slots__ = (
-        "__weakref__",
-        "_connect_delivered",
-        "_connect_event",
-        "_control_limit",
-        "_permissions",
-        "_policy_scope",
-        "_receive",
-        "_send",
-        "_tasks",
-        "_timer",
-        "accept_subprotocol",
-        "accepted",
-        "adapter",
-        "auth",
-        "closed",
-        "epoch",
-        "id",
-        "live",
-        "memberships",
-        "opened_at",
-        "policy_decided",
-        "scope",
-        "settings",
-    )
-
-    def __init__(
-        self,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        settings: WardenSettings,
-        accept_subprotocol: str | None = None,
-    ) -> None:
-        self.scope = scope
-        self.settings = settings
-        self.auth: AuthInfo | None = None
-        self.accept_subprotocol = accept_subprotocol
-        #: The ProtocolSocket (protocols/) when the client speaks an adapted protocol: it read the
-        #: credential from the protocol's first frame, and warden's own frames are not spoken there.
-        self.adapter: Any = None
-        self.accepted = False
-        self.closed = False
-        self.live = False
-        self.policy_decided = False
-        self.opened_at: float | None = None
-        self._receive = receive
-        self._send = send
-        # The server's first event, read lazily: a router that finds no route below warden must
-        # leave websocket.connect unread for the next route (Channels' nested URLRouter falls through).
-        self._connect_event: Message | None = None
-        self._connect_delivered = False
-        self._control_limit = int(settings.MAX_CREDENTIAL_BYTES)
-        self._policy_scope: Scope = scope
-        self._permissions: tuple[BasePermission, ...] = ()
-        self.id = f"{_PROCESS_ID}-{next(_sequence)}"
-        # Read before any credential is checked: go_live() replays the revocations applied since.
-        self.epoch = journal.epoch
-        self._timer: asyncio.TimerHandle | None = None
-        self._tasks: set[asyncio.Task[None]] | None = None  # made on first use: most sockets need none
-        #: The groups joined through warden (``channels_warden.groups``); ``None`` until the first join.
-        self.memberships: SocketMemberships | None = None
-
-    def __repr__(self) -> str:
-        return f"<Connection {self.scope.get('path')!r} auth={self.auth!r} live={self.live}>"
-
-    @property
-    def app_started(self) -> bool:
-        """Whether the application received ``websocket.connect`` or anything was sent to the client."""
-        return self._connect_delivered or self.accepted or self.closed
+    __slots__ = ()
 
     # Refusing and closing -------------------------------------------------------------------
-
-    async def _await_connect(self) -> bool:
-        """Read the server's first event once; ``False`` when the client left before connecting."""
-        if self._connect_event is None:
-            self._connect_event = await self._receive()
-        return self._connect_event.get("type") == "websocket.connect"
 
     async def reject(self, rejection: Rejection) -> None:
         """Refuse a socket that is not live yet, in the configured form (close frame or HTTP deny)."""
@@ -212,9 +115,9 @@ class Connection:
             except Exception:  # the refusal stands; only the count is lost
                 logger.exception("could not count a failed handshake")
         metrics.count_rejected(int(rejection.code), rejection.reason)
-        if connection_rejected.has_listeners(Connection):
+        if connection_rejected.has_listeners(self.signal_sender):
             await connection_rejected.asend(
-                sender=Connection,
+                sender=self.signal_sender,
                 scope=signal_scope(self.scope, self.settings),
                 code=int(rejection.code),
                 reason=rejection.reason,
@@ -271,12 +174,6 @@ class Connection:
         await self._notify(connection_revoked, reason=reason)
         if was_live:
             await self._notify(connection_closed, code=code)
-
-    async def _notify(self, signal: Signal, **kwargs: Any) -> None:
-        """Send a signal about this socket, with its scope and auth stripped of every secret."""
-        if signal.has_listeners(Connection):
-            scope = signal_scope(self.scope, self.settings)
-            await signal.asend(sender=Connection, scope=scope, auth=signal_auth(self.auth), **kwargs)
 
     # Policy -----------------------------------------------------------------------------------
 
@@ -403,7 +300,7 @@ class Connection:
             registry.add(self)
         self._schedule_expiry()
         metrics.count_admitted(self.auth)
-        if connection_admitted.has_listeners(Connection):
+        if connection_admitted.has_listeners(self.signal_sender):
             self._spawn(self._notify(connection_admitted))
         if revoked is not None:
             self._revoke_late(revoked)
@@ -426,7 +323,7 @@ class Connection:
         if not self._retire():
             return False
         metrics.count_closed(code)
-        if connection_closed.has_listeners(Connection):
+        if connection_closed.has_listeners(self.signal_sender):
             self._spawn(self._notify(connection_closed, code=code))
         return True
 
@@ -441,26 +338,14 @@ class Connection:
     async def finish(self) -> None:
         """The application returned: retire the socket and free its connection-limit slot."""
         self.retire()
-        if self.memberships is not None and Connection.membership_hook is not None:
-            await Connection.membership_hook.finished(self)
+        if self.memberships is not None and self.membership_hook is not None:
+            await self.membership_hook.finished(self)
         await limiter.release(self)
 
     def rekey_session(self, session_key: str) -> None:
         """Record that Django cycled this socket's session key (password change in this session)."""
         if self.auth is not None:
             self.auth = _replace_auth(self.auth, session_key=session_key)
-
-    def _spawn(self, coroutine: Any) -> None:
-        if self._tasks is None:
-            self._tasks = set()
-        task = asyncio.get_running_loop().create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    def _cancel_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
 
     def _schedule_expiry(self) -> None:
         """Arm the one timer: the ``warden.expiring`` warning first if there is one, else the close."""
@@ -536,9 +421,9 @@ class Connection:
         self.auth = replayed
         registry.add(self)
         self._schedule_expiry()
-        if self.memberships is not None and Connection.membership_hook is not None:
+        if self.memberships is not None and self.membership_hook is not None:
             # Re-check the groups before "refreshed": once the client reads it, they match the token.
-            await Connection.membership_hook.identity_changed(self)
+            await self.membership_hook.identity_changed(self)
         await self._send({"type": "websocket.send", "text": dumps(self._status_frame("warden.refreshed"))})
         metrics.count_refreshed(self.auth)
         await self._notify(connection_refreshed)
@@ -606,6 +491,21 @@ def _replace_auth(auth: AuthInfo, **changes: Any) -> AuthInfo:
     return replace(auth, **changes)
 
 
+Connection.signal_sender = Connection
+
+
 def connection_of(scope: Scope) -> Any:
     """The :class:`Connection` behind an application scope, or ``None`` outside warden."""
     return scope.get(SCOPE_KEY)
+
+
+__all__ = [
+    "DEFAULT_FRAME_SCHEME",
+    "MESSAGE_TRANSPORT",
+    "SCOPE_KEY",
+    "Connection",
+    "HandshakeRejected",
+    "MembershipHook",
+    "connection_of",
+    "log_rejection",
+]
