@@ -19,7 +19,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from channels.exceptions import StopConsumer
@@ -27,9 +27,8 @@ from channels.exceptions import StopConsumer
 from . import metrics
 from ._types import Message, Scope
 from .admission import cached_authenticate
-from .closing import deliver_close
-from .codes import CloseCode
-from .connection_state import ConnectionState, MembershipHook
+from .connection_closing import ConnectionClosing
+from .connection_state import MembershipHook
 from .control import dumps, event_payload, frame_token, parse_control
 from .credentials import Credential, checked_secret
 from .deferred import resolve_identity
@@ -43,22 +42,17 @@ from .exceptions import (
     Rejection,
     ServiceUnavailable,
 )
-from .hints import log_abandoned, log_live_close, log_rejection
+from .hints import log_abandoned, log_rejection
 from .identity import AuthInfo
-from .journal import OVERFLOW, journal
+from .journal import journal
 from .limits import limiter
 from .permissions import BasePermission, check_permissions
 from .registry import registry, user_key
-from .rejection import close_messages, deny_messages
 from .signals import (
     connection_admitted,
     connection_closed,
     connection_refreshed,
-    connection_rejected,
-    connection_revoked,
-    signal_scope,
 )
-from .throttle import count_failure
 
 logger = logging.getLogger("channels_warden.auth")
 
@@ -78,7 +72,7 @@ class HandshakeRejected(StopConsumer):  # type: ignore[misc]
     """
 
 
-class Connection(ConnectionState):
+class Connection(ConnectionClosing):
     """The auth lifecycle of one socket. Lives in ``scope["warden"]`` of the application's scope.
 
     ``auth`` is always the *current* identity: after an in-band refresh it differs from the
@@ -86,94 +80,6 @@ class Connection(ConnectionState):
     """
 
     __slots__ = ()
-
-    # Refusing and closing -------------------------------------------------------------------
-
-    async def reject(self, rejection: Rejection) -> None:
-        """Refuse a socket that is not live yet, in the configured form (close frame or HTTP deny)."""
-        if self.closed:
-            return
-        self.closed = True
-        if not self.accepted and not await self._await_connect():
-            return  # the client is gone: nobody to tell
-        log_rejection(
-            self.scope,
-            rejection,
-            rejection.transport or (self.auth.transport if self.auth else None),
-            self.settings,
-        )
-        if not self.accepted and self.settings.REJECT_MODE == "deny":
-            messages = deny_messages(rejection, scope=self.scope, realm=self.settings.REALM)
-        else:
-            messages = close_messages(rejection, accepted=self.accepted, subprotocol=self.accept_subprotocol)
-        for message in messages:
-            await self._send(message)
-        throttle = self.settings.handshake_throttle
-        if throttle is not None:
-            try:
-                await count_failure(self.scope, throttle, rejection)
-            except Exception:  # the refusal stands; only the count is lost
-                logger.exception("could not count a failed handshake")
-        metrics.count_rejected(int(rejection.code), rejection.reason)
-        if connection_rejected.has_listeners(self.signal_sender):
-            await connection_rejected.asend(
-                sender=self.signal_sender,
-                scope=signal_scope(self.scope, self.settings),
-                code=int(rejection.code),
-                reason=rejection.reason,
-                detail=rejection.detail,
-            )
-
-    async def close_live(self, rejection: Rejection) -> None:
-        """Close an open socket with warden's frame and code (expiry, revocation, failed refresh)."""
-        if self.closed:
-            return
-        log_live_close(
-            self.scope,
-            rejection,
-            rejection.transport or (self.auth.transport if self.auth else None),
-            self.settings,
-        )
-        self.closed = True
-        if self._retire():
-            metrics.count_closed(int(rejection.code))
-            await self._notify(connection_closed, code=int(rejection.code))
-        await self._deliver_close(close_messages(rejection, accepted=True, subprotocol=None))
-
-    async def _deliver_close(self, messages: Iterable[Message]) -> bool:
-        """The close frames, within ``CLOSE_TIMEOUT`` seconds; then the connection is dropped."""
-        timeout = float(self.settings.CLOSE_TIMEOUT)
-        return await deliver_close(self._send, messages, timeout, str(self.scope.get("path")))
-
-    def revoke(self, code: CloseCode, reason: str, messages: Iterable[Message] | None = None) -> bool:
-        """Close this socket because a revocation named it; ``False`` if it was closed already.
-
-        Synchronous on purpose: the socket is closed (no frame of the application goes out any
-        more) and out of the registry when this returns, and its close frames and signals go out
-        in a task of their own, bounded by ``CLOSE_TIMEOUT``. So the listener never waits on a
-        client, nor on signal receivers. The listener logs one line per revocation, so there is
-        none per socket here, and it builds the close messages once for all the sockets it closes
-        (``messages``).
-        """
-        if self.closed:
-            return False
-        self.closed = True
-        was_live = self._retire()
-        if messages is None:
-            messages = close_messages(Rejection(reason=reason, code=code), accepted=True, subprotocol=None)
-        metrics.count_revoked(reason)
-        if was_live:
-            metrics.count_closed(int(code))
-        self._spawn(self._after_revoke(tuple(messages), int(code), reason, was_live))
-        return True
-
-    async def _after_revoke(
-        self, messages: tuple[Message, ...], code: int, reason: str, was_live: bool
-    ) -> None:
-        await self._deliver_close(messages)
-        await self._notify(connection_revoked, reason=reason)
-        if was_live:
-            await self._notify(connection_closed, code=code)
 
     # Policy -----------------------------------------------------------------------------------
 
@@ -305,15 +211,6 @@ class Connection(ConnectionState):
         if revoked is not None:
             self._revoke_late(revoked)
 
-    def _revoke_late(self, message: Mapping[str, Any]) -> None:
-        """Close a socket that a revocation named while it was being admitted or refreshed."""
-        if message is OVERFLOW:
-            logger.warning("revocation journal overflowed during a handshake on %s", self.scope.get("path"))
-            self.revoke(CloseCode.INTERNAL, CloseCode.INTERNAL.reason)
-            return
-        code = CloseCode(message.get("code", CloseCode.REVOKED))
-        self.revoke(code, str(message.get("reason") or code.reason))
-
     def retire(self, code: int = 1000) -> bool:
         """The socket is over: forget it and cancel its timers; ``False`` if it was not live.
 
@@ -325,14 +222,6 @@ class Connection(ConnectionState):
         metrics.count_closed(code)
         if connection_closed.has_listeners(self.signal_sender):
             self._spawn(self._notify(connection_closed, code=code))
-        return True
-
-    def _retire(self) -> bool:
-        if not self.live:
-            return False
-        self.live = False
-        registry.discard(self)
-        self._cancel_timer()
         return True
 
     async def finish(self) -> None:
