@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -27,7 +26,6 @@ from channels.exceptions import StopConsumer
 from . import metrics
 from ._types import Message, Scope
 from .admission import cached_authenticate
-from .connection_closing import ConnectionClosing
 from .connection_state import MembershipHook
 from .control import dumps, event_payload, frame_token, parse_control
 from .credentials import Credential, checked_secret
@@ -36,12 +34,12 @@ from .exceptions import (
     AuthenticationFailed,
     AuthTimeout,
     BadRequest,
-    ConnectionExpired,
     MissingCredentials,
     PermissionDenied,
     Rejection,
     ServiceUnavailable,
 )
+from .expiry_timers import ExpiryTimers
 from .hints import log_abandoned, log_rejection
 from .identity import AuthInfo
 from .journal import journal
@@ -72,7 +70,7 @@ class HandshakeRejected(StopConsumer):  # type: ignore[misc]
     """
 
 
-class Connection(ConnectionClosing):
+class Connection(ExpiryTimers):
     """The auth lifecycle of one socket. Lives in ``scope["warden"]`` of the application's scope.
 
     ``auth`` is always the *current* identity: after an in-band refresh it differs from the
@@ -171,24 +169,11 @@ class Connection(ConnectionClosing):
             )
         raise BadRequest(f"no authenticator accepts the {frame['type']} credential")
 
-    def _status_frame(self, kind: str) -> dict[str, Any]:
-        return {"type": kind, "expires_at": self.expires_at()}
-
     async def _ensure_policy(self) -> None:
         if not self.policy_decided and not await self.enforce(self.scope):
             raise HandshakeRejected
 
     # Live socket ------------------------------------------------------------------------------
-
-    def expires_at(self) -> float | None:
-        """When this socket will be closed for expiry: the credential's end, capped by max age."""
-        ends = []
-        if self.auth is not None and self.auth.expires_at is not None:
-            ends.append(self.auth.expires_at)
-        max_age = self.settings.MAX_CONNECTION_AGE
-        if max_age is not None and self.opened_at is not None:
-            ends.append(self.opened_at + float(max_age))
-        return min(ends) if ends else None
 
     def go_live(self) -> None:
         """The socket is open: register it for revocation and start its expiry timer.
@@ -235,45 +220,6 @@ class Connection(ConnectionClosing):
         """Record that Django cycled this socket's session key (password change in this session)."""
         if self.auth is not None:
             self.auth = _replace_auth(self.auth, session_key=session_key)
-
-    def _schedule_expiry(self) -> None:
-        """Arm the one timer: the ``warden.expiring`` warning first if there is one, else the close."""
-        self._cancel_timer()
-        end = self.expires_at()
-        if end is None:
-            return
-        remaining = end - time.time()
-        if not math.isfinite(remaining):
-            # A custom authenticator's infinite end never comes; NaN would break the loop's timer
-            # heap (uvloop raises on it), so it counts as ended: fail closed.
-            if remaining > 0:
-                return
-            remaining = 0.0
-        warning = float(self.settings.EXPIRY_WARNING or 0)
-        if warning and remaining > 0:
-            # A credential with less than the warning left is warned about at once: the client
-            # still has until the end to refresh.
-            self._call_later(max(remaining - warning, 0.0), self._on_expiring)
-        else:
-            self._call_later(max(remaining, 0.0), self._on_expired)
-
-    def _call_later(self, delay: float, callback: Any) -> None:
-        loop = asyncio.get_running_loop()
-        self._timer = loop.call_at(loop.time() + delay, callback)
-
-    def _on_expiring(self) -> None:
-        self._timer = None
-        if self.closed:
-            return
-        text = dumps(self._status_frame("warden.expiring"))
-        self._spawn(self._send({"type": "websocket.send", "text": text}))
-        end = self.expires_at()
-        if end is not None:
-            self._call_later(max(end - time.time(), 0.0), self._on_expired)
-
-    def _on_expired(self) -> None:
-        self._timer = None
-        self._spawn(self.close_live(ConnectionExpired("credential expired")))
 
     async def _control(self, frame: dict[str, Any]) -> None:
         """Handle one control frame from the client; failures close the socket with their code."""
