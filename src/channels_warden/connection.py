@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -39,16 +38,14 @@ from .exceptions import (
     Rejection,
     ServiceUnavailable,
 )
-from .expiry_timers import ExpiryTimers
 from .hints import log_abandoned, log_rejection
 from .identity import AuthInfo
 from .journal import journal
 from .limits import limiter
+from .live_registration import LiveRegistration, replace_auth
 from .permissions import BasePermission, check_permissions
 from .registry import registry, user_key
 from .signals import (
-    connection_admitted,
-    connection_closed,
     connection_refreshed,
 )
 
@@ -70,7 +67,7 @@ class HandshakeRejected(StopConsumer):  # type: ignore[misc]
     """
 
 
-class Connection(ExpiryTimers):
+class Connection(LiveRegistration):
     """The auth lifecycle of one socket. Lives in ``scope["warden"]`` of the application's scope.
 
     ``auth`` is always the *current* identity: after an in-band refresh it differs from the
@@ -173,54 +170,6 @@ class Connection(ExpiryTimers):
         if not self.policy_decided and not await self.enforce(self.scope):
             raise HandshakeRejected
 
-    # Live socket ------------------------------------------------------------------------------
-
-    def go_live(self) -> None:
-        """The socket is open: register it for revocation and start its expiry timer.
-
-        The middleware started this process's revocation listener before the handshake.
-        """
-        if self.live or self.closed:
-            return
-        # Replay what was revoked since the handshake began: the registry could not see this
-        # socket then. No await from here to registry.add, so nothing can slip in between.
-        self.auth, revoked = journal.first_match(self.epoch, self.auth, self.id)
-        self.live = True
-        self.opened_at = time.time()
-        if self.auth is not None and self.auth.is_authenticated:
-            registry.add(self)
-        self._schedule_expiry()
-        metrics.count_admitted(self.auth)
-        if connection_admitted.has_listeners(self.signal_sender):
-            self._spawn(self._notify(connection_admitted))
-        if revoked is not None:
-            self._revoke_late(revoked)
-
-    def retire(self, code: int = 1000) -> bool:
-        """The socket is over: forget it and cancel its timers; ``False`` if it was not live.
-
-        Called from sync code, so the ``connection_closed`` signal goes out in a task;
-        :meth:`close_live` sends it itself, before the client can see the close.
-        """
-        if not self._retire():
-            return False
-        metrics.count_closed(code)
-        if connection_closed.has_listeners(self.signal_sender):
-            self._spawn(self._notify(connection_closed, code=code))
-        return True
-
-    async def finish(self) -> None:
-        """The application returned: retire the socket and free its connection-limit slot."""
-        self.retire()
-        if self.memberships is not None and self.membership_hook is not None:
-            await self.membership_hook.finished(self)
-        await limiter.release(self)
-
-    def rekey_session(self, session_key: str) -> None:
-        """Record that Django cycled this socket's session key (password change in this session)."""
-        if self.auth is not None:
-            self.auth = _replace_auth(self.auth, session_key=session_key)
-
     async def _control(self, frame: dict[str, Any]) -> None:
         """Handle one control frame from the client; failures close the socket with their code."""
         try:
@@ -247,7 +196,7 @@ class Connection(ExpiryTimers):
             raise PermissionDenied(exc.detail) from None
         if self.closed or not self.live:
             return  # revoked, expired or gone while the credential was checked: stay out of the registry
-        fresh = _replace_auth(fresh, session_key=fresh.session_key or (self.auth or current).session_key)
+        fresh = replace_auth(fresh, session_key=fresh.session_key or (self.auth or current).session_key)
         replayed, revoked = journal.first_match(epoch, fresh, self.id)
         if revoked is not None:
             self._revoke_late(revoked)
@@ -318,12 +267,6 @@ class Connection(ExpiryTimers):
             self.closed = True
             self.retire(code=int(message.get("code", 1000)))
         await self._send(message)
-
-
-def _replace_auth(auth: AuthInfo, **changes: Any) -> AuthInfo:
-    from dataclasses import replace
-
-    return replace(auth, **changes)
 
 
 Connection.signal_sender = Connection
