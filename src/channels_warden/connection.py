@@ -15,48 +15,32 @@ Prometheus counters counted inline and the signals sent only when someone listen
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Iterable
 from typing import Any
 
 from channels.exceptions import StopConsumer
 
-from . import metrics
 from ._types import Message, Scope
-from .admission import cached_authenticate
 from .connection_state import MembershipHook
-from .control import dumps, event_payload, frame_token, parse_control
-from .credentials import Credential, checked_secret
-from .deferred import resolve_identity
+from .control import event_payload, parse_control
 from .exceptions import (
-    AuthenticationFailed,
-    AuthTimeout,
     BadRequest,
     MissingCredentials,
-    PermissionDenied,
     Rejection,
     ServiceUnavailable,
 )
-from .hints import log_abandoned, log_rejection
+from .hints import log_rejection
 from .identity import AuthInfo
-from .journal import journal
+from .inband_auth import DEFAULT_FRAME_SCHEME, MESSAGE_TRANSPORT, InBandAuthentication
 from .limits import limiter
-from .live_registration import LiveRegistration, replace_auth
 from .permissions import BasePermission, check_permissions
-from .registry import registry, user_key
-from .signals import (
-    connection_refreshed,
-)
+from .registry import user_key
 
 logger = logging.getLogger("channels_warden.auth")
 
 #: Where the application's scope holds the :class:`Connection` (read by :func:`~channels_warden.guard`).
 SCOPE_KEY = "warden"
-#: Transport name recorded for credentials that arrived in a control frame.
-MESSAGE_TRANSPORT = "message"
-#: Scheme of a ``warden.auth`` frame that names none.
-DEFAULT_FRAME_SCHEME = "bearer"
 
 
 class HandshakeRejected(StopConsumer):  # type: ignore[misc]
@@ -67,7 +51,7 @@ class HandshakeRejected(StopConsumer):  # type: ignore[misc]
     """
 
 
-class Connection(LiveRegistration):
+class Connection(InBandAuthentication):
     """The auth lifecycle of one socket. Lives in ``scope["warden"]`` of the application's scope.
 
     ``auth`` is always the *current* identity: after an in-band refresh it differs from the
@@ -118,99 +102,9 @@ class Connection(LiveRegistration):
             return False
         return True
 
-    async def _authenticate_first_message(self, scope: Scope) -> bool:
-        """Accept, then wait ``AUTH_TIMEOUT`` seconds for ``{"type": "warden.auth", "token": ...}``."""
-        if not await self._await_connect():
-            self.closed = True
-            return False
-        await self._send({"type": "websocket.accept", "subprotocol": self.accept_subprotocol})
-        self.accepted = True
-        try:
-            event = await asyncio.wait_for(self._receive(), float(self.settings.AUTH_TIMEOUT))
-        except TimeoutError:
-            raise AuthTimeout("no warden.auth frame in time") from None
-        if event.get("type") == "websocket.disconnect":
-            self.closed = True
-            log_abandoned(self.scope, self.settings)
-            return False
-        frame = parse_control(event_payload(event), max_bytes=self._control_limit)
-        if frame is None or frame.get("type") != "warden.auth":
-            raise BadRequest("first frame on a first-message route was not warden.auth")
-        self.auth = await self._authenticate_frame(frame, authenticator_name=None)
-        # The routed application may hold a copy of warden's scope: reach it through the proxies.
-        resolve_identity((self.scope, scope), self.auth.user, self.auth)
-        await self._send(
-            {"type": "websocket.send", "text": dumps(self._status_frame("warden.authenticated"))}
-        )
-        return True
-
-    async def _authenticate_frame(self, frame: dict[str, Any], authenticator_name: str | None) -> AuthInfo:
-        """Judge the token of a ``warden.auth`` or ``warden.refresh`` frame."""
-        scheme, token = frame_token(frame)
-        secret = checked_secret(token, max_bytes=self._control_limit, what=f"{frame['type']} token")
-        for authenticator in self.settings.authenticators:
-            if authenticator_name is not None and authenticator.name != authenticator_name:
-                continue
-            # A refresh defaults to the scheme of the authenticator that admitted the socket; a
-            # first message to a bearer token, the common case of browsers with a JWT.
-            default = min(authenticator.schemes) if authenticator_name else DEFAULT_FRAME_SCHEME
-            credential = Credential(scheme or default, secret, MESSAGE_TRANSPORT)
-            if not authenticator.handles(credential):
-                continue
-            result = await cached_authenticate(authenticator, credential, self._policy_scope, self.settings)
-            if result is None:
-                raise AuthenticationFailed(f"{frame['type']} credential was not accepted")
-            user, info = result
-            return AuthInfo.from_credential(
-                user, info, authenticator=authenticator.name, transport=MESSAGE_TRANSPORT
-            )
-        raise BadRequest(f"no authenticator accepts the {frame['type']} credential")
-
     async def _ensure_policy(self) -> None:
         if not self.policy_decided and not await self.enforce(self.scope):
             raise HandshakeRejected
-
-    async def _control(self, frame: dict[str, Any]) -> None:
-        """Handle one control frame from the client; failures close the socket with their code."""
-        try:
-            if frame.get("type") != "warden.refresh":
-                raise BadRequest(f"unexpected control frame {str(frame.get('type'))[:40]!r}")
-            await self._refresh(frame)
-        except Rejection as exc:
-            await self.close_live(exc)
-        except Exception:  # fail closed
-            logger.exception("control frame failed on %s", self.scope.get("path"))
-            await self.close_live(ServiceUnavailable("control frame raised"))
-
-    async def _refresh(self, frame: dict[str, Any]) -> None:
-        current = self.auth
-        if current is None or not current.is_authenticated:
-            raise AuthenticationFailed("warden.refresh on an anonymous socket")
-        epoch = journal.epoch  # as at the handshake: the new credential is checked after this
-        fresh = await self._authenticate_frame(frame, authenticator_name=current.authenticator)
-        if user_key(fresh.user) != user_key(current.user):
-            raise AuthenticationFailed("warden.refresh credential names another user")
-        try:
-            await check_permissions(self._permissions, self._policy_scope, fresh)
-        except AuthenticationFailed as exc:
-            raise PermissionDenied(exc.detail) from None
-        if self.closed or not self.live:
-            return  # revoked, expired or gone while the credential was checked: stay out of the registry
-        fresh = replace_auth(fresh, session_key=fresh.session_key or (self.auth or current).session_key)
-        replayed, revoked = journal.first_match(epoch, fresh, self.id)
-        if revoked is not None:
-            self._revoke_late(revoked)
-            return
-        registry.discard(self)
-        self.auth = replayed
-        registry.add(self)
-        self._schedule_expiry()
-        if self.memberships is not None and self.membership_hook is not None:
-            # Re-check the groups before "refreshed": once the client reads it, they match the token.
-            await self.membership_hook.identity_changed(self)
-        await self._send({"type": "websocket.send", "text": dumps(self._status_frame("warden.refreshed"))})
-        metrics.count_refreshed(self.auth)
-        await self._notify(connection_refreshed)
 
     # The application's receive and send ---------------------------------------------------------
 
