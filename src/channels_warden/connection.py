@@ -11,47 +11,29 @@ of the server's. That is how warden protects any consumer, sync or async, with n
 
 Every socket pays for what is here, so it is kept lean: ``__slots__``, no task per socket, the
 Prometheus counters counted inline and the signals sent only when someone listens.
+
+:class:`Connection` is the top of a stack of layers, one concept per module, each adding methods
+and no slots (see :mod:`channels_warden.connection_state`); this module adds the application's
+``receive`` and ``send``. The names other modules import stay importable from here.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable
 from typing import Any
-
-from channels.exceptions import StopConsumer
 
 from ._types import Message, Scope
 from .connection_state import MembershipHook
 from .control import event_payload, parse_control
-from .exceptions import (
-    BadRequest,
-    MissingCredentials,
-    Rejection,
-    ServiceUnavailable,
-)
+from .exceptions import BadRequest
+from .handshake_gate import HandshakeGate, HandshakeRejected
 from .hints import log_rejection
-from .identity import AuthInfo
-from .inband_auth import DEFAULT_FRAME_SCHEME, MESSAGE_TRANSPORT, InBandAuthentication
-from .limits import limiter
-from .permissions import BasePermission, check_permissions
-from .registry import user_key
-
-logger = logging.getLogger("channels_warden.auth")
+from .inband_auth import DEFAULT_FRAME_SCHEME, MESSAGE_TRANSPORT
 
 #: Where the application's scope holds the :class:`Connection` (read by :func:`~channels_warden.guard`).
 SCOPE_KEY = "warden"
 
 
-class HandshakeRejected(StopConsumer):  # type: ignore[misc]
-    """Raised into the application when warden refused the socket under its feet.
-
-    It subclasses Channels' ``StopConsumer`` so that a consumer stops quietly, without running its
-    ``connect`` or ``disconnect`` handlers; the middleware swallows it for any other application.
-    """
-
-
-class Connection(InBandAuthentication):
+class Connection(HandshakeGate):
     """The auth lifecycle of one socket. Lives in ``scope["warden"]`` of the application's scope.
 
     ``auth`` is always the *current* identity: after an in-band refresh it differs from the
@@ -59,54 +41,6 @@ class Connection(InBandAuthentication):
     """
 
     __slots__ = ()
-
-    # Policy -----------------------------------------------------------------------------------
-
-    async def enforce(
-        self,
-        scope: Scope,
-        *,
-        allow_anonymous: bool | None = None,
-        permissions: Iterable[BasePermission] | None = None,
-        first_message: bool | None = None,
-    ) -> bool:
-        """Apply a route's policy; reject and return ``False`` if the socket may not open."""
-        self.policy_decided = True
-        if self.closed:
-            return False
-        if allow_anonymous is None:
-            allow_anonymous = bool(self.settings.ALLOW_ANONYMOUS)
-        if first_message is None:
-            first_message = bool(self.settings.FIRST_MESSAGE_AUTH)
-        self._permissions = tuple(self.settings.default_permissions if permissions is None else permissions)
-        self._policy_scope = scope
-        try:
-            needs_message = (
-                first_message and self.adapter is None and not (self.auth and self.auth.is_authenticated)
-            )
-            if needs_message and not await self._authenticate_first_message(scope):
-                return False
-            auth = self.auth or AuthInfo.anonymous()
-            if not allow_anonymous and not auth.is_authenticated:
-                raise MissingCredentials("no credentials on a route that requires them")
-            await check_permissions(self._permissions, scope, auth)
-            limit = self.settings.connection_limit
-            if limit is not None and auth.is_authenticated:
-                await limiter.acquire(self, str(user_key(auth.user)), limit)
-        except Rejection as exc:
-            await self.reject(exc)
-            return False
-        except Exception:  # fail closed: any error refuses the socket
-            logger.exception("policy check failed on %s", scope.get("path"))
-            await self.reject(ServiceUnavailable("policy check raised"))
-            return False
-        return True
-
-    async def _ensure_policy(self) -> None:
-        if not self.policy_decided and not await self.enforce(self.scope):
-            raise HandshakeRejected
-
-    # The application's receive and send ---------------------------------------------------------
 
     async def receive(self) -> Message:
         """The server's ``receive``: replays ``websocket.connect`` once allowed, keeps control frames."""
