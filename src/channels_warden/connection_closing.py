@@ -132,6 +132,7 @@ class ConnectionClosing(ConnectionState):
         self.revoke(code, str(message.get("reason") or code.reason))
 
     def _retire(self) -> bool:
+        """Leave the live state (registry, timer); each caller counts and signals in its own way."""
         if not self.live:
             return False
         self.live = False

@@ -11,6 +11,9 @@ these slots and nothing more:
 * :class:`~channels_warden.inband_auth.InBandAuthentication`: first-message auth and refresh;
 * :class:`~channels_warden.handshake_gate.HandshakeGate`: the route's policy at the handshake;
 * :class:`~channels_warden.connection.Connection`: the application's ``receive`` and ``send``.
+
+Every socket is a :class:`~channels_warden.connection.Connection`, so a layer that hands itself to
+the registry, the limiter or the groups hook says so with ``cast("Connection", self)``.
 """
 
 from __future__ import annotations
