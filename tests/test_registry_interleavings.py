@@ -26,8 +26,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
-from channels_warden import connection as connection_module
-from channels_warden import revocation
+from channels_warden import connection_closing, connection_state, inband_auth, live_registration, revocation
 from channels_warden.authenticators.base import BaseAuthenticator
 from channels_warden.conf import WardenSettings
 from channels_warden.connection import Connection
@@ -249,10 +248,12 @@ async def run_iteration(registry: ConnectionRegistry, iteration: int) -> None:
 def registry(monkeypatch: pytest.MonkeyPatch) -> ConnectionRegistry:
     """A registry and a journal of this test's own, in place of the process-wide ones."""
     fresh = ConnectionRegistry()
-    monkeypatch.setattr(connection_module, "registry", fresh)
+    for module in (connection_closing, live_registration, inband_auth):
+        monkeypatch.setattr(module, "registry", fresh)
     monkeypatch.setattr(revocation, "registry", fresh)
     journal = RevocationJournal()
-    monkeypatch.setattr(connection_module, "journal", journal)
+    for module in (connection_state, live_registration, inband_auth):
+        monkeypatch.setattr(module, "journal", journal)
     monkeypatch.setattr(revocation, "journal", journal)
     monkeypatch.setattr(revocation.identity_cache, "purge", lambda **criteria: None)
     return fresh

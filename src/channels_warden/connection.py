@@ -11,539 +11,36 @@ of the server's. That is how warden protects any consumer, sync or async, with n
 
 Every socket pays for what is here, so it is kept lean: ``__slots__``, no task per socket, the
 Prometheus counters counted inline and the signals sent only when someone listens.
+
+:class:`Connection` is the top of a stack of layers, one concept per module, each adding methods
+and no slots (see :mod:`channels_warden.connection_state`); this module adds the application's
+``receive`` and ``send``. The names other modules import stay importable from here.
 """
 
 from __future__ import annotations
 
-import asyncio
-import itertools
-import logging
-import math
-import time
-import uuid
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import Any
 
-from channels.exceptions import StopConsumer
-from django.dispatch import Signal
-
-from . import metrics
-from ._types import Message, Receive, Scope, Send
-from .admission import cached_authenticate
-from .closing import deliver_close
-from .codes import CloseCode
-from .conf import WardenSettings
-from .control import dumps, event_payload, frame_token, parse_control
-from .credentials import Credential, checked_secret
-from .deferred import resolve_identity
-from .exceptions import (
-    AuthenticationFailed,
-    AuthTimeout,
-    BadRequest,
-    ConnectionExpired,
-    MissingCredentials,
-    PermissionDenied,
-    Rejection,
-    ServiceUnavailable,
-)
-from .hints import log_abandoned, log_live_close, log_rejection
-from .identity import AuthInfo
-from .journal import OVERFLOW, journal
-from .limits import limiter
-from .permissions import BasePermission, check_permissions
-from .registry import registry, user_key
-from .rejection import close_messages, deny_messages
-from .signals import (
-    connection_admitted,
-    connection_closed,
-    connection_refreshed,
-    connection_rejected,
-    connection_revoked,
-    signal_auth,
-    signal_scope,
-)
-from .throttle import count_failure
-
-if TYPE_CHECKING:
-    from .groups.memberships import SocketMemberships
-
-logger = logging.getLogger("channels_warden.auth")
+from ._types import Message, Scope
+from .connection_state import MembershipHook
+from .control import event_payload, parse_control
+from .exceptions import BadRequest
+from .handshake_gate import HandshakeGate, HandshakeRejected
+from .hints import log_rejection
+from .inband_auth import DEFAULT_FRAME_SCHEME, MESSAGE_TRANSPORT
 
 #: Where the application's scope holds the :class:`Connection` (read by :func:`~channels_warden.guard`).
 SCOPE_KEY = "warden"
-#: Transport name recorded for credentials that arrived in a control frame.
-MESSAGE_TRANSPORT = "message"
-#: Connection ids must be unique across processes (evictions name them in shared messages); a random
-#: process id and a counter are, without a uuid4 per socket.
-_PROCESS_ID = uuid.uuid4().hex[:12]
-_sequence = itertools.count(1)
-#: Scheme of a ``warden.auth`` frame that names none.
-DEFAULT_FRAME_SCHEME = "bearer"
 
 
-class MembershipHook(Protocol):
-    """What :mod:`channels_warden.groups` does when a socket that holds groups changes or ends."""
-
-    async def identity_changed(self, connection: Connection) -> None: ...
-
-    async def finished(self, connection: Connection) -> None: ...
-
-
-class HandshakeRejected(StopConsumer):  # type: ignore[misc]
-    """Raised into the application when warden refused the socket under its feet.
-
-    It subclasses Channels' ``StopConsumer`` so that a consumer stops quietly, without running its
-    ``connect`` or ``disconnect`` handlers; the middleware swallows it for any other application.
-    """
-
-
-class Connection:
+class Connection(HandshakeGate):
     """The auth lifecycle of one socket. Lives in ``scope["warden"]`` of the application's scope.
 
     ``auth`` is always the *current* identity: after an in-band refresh it differs from the
     ``scope["auth"]`` the application got at connect time.
     """
 
-    #: Installed by :mod:`channels_warden.groups` on import; only sockets that joined a group call it.
-    membership_hook: ClassVar[MembershipHook | None] = None
-
-    __slots__ = (
-        "__weakref__",
-        "_connect_delivered",
-        "_connect_event",
-        "_control_limit",
-        "_permissions",
-        "_policy_scope",
-        "_receive",
-        "_send",
-        "_tasks",
-        "_timer",
-        "accept_subprotocol",
-        "accepted",
-        "adapter",
-        "auth",
-        "closed",
-        "epoch",
-        "id",
-        "live",
-        "memberships",
-        "opened_at",
-        "policy_decided",
-        "scope",
-        "settings",
-    )
-
-    def __init__(
-        self,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        settings: WardenSettings,
-        accept_subprotocol: str | None = None,
-    ) -> None:
-        self.scope = scope
-        self.settings = settings
-        self.auth: AuthInfo | None = None
-        self.accept_subprotocol = accept_subprotocol
-        #: The ProtocolSocket (protocols/) when the client speaks an adapted protocol: it read the
-        #: credential from the protocol's first frame, and warden's own frames are not spoken there.
-        self.adapter: Any = None
-        self.accepted = False
-        self.closed = False
-        self.live = False
-        self.policy_decided = False
-        self.opened_at: float | None = None
-        self._receive = receive
-        self._send = send
-        # The server's first event, read lazily: a router that finds no route below warden must
-        # leave websocket.connect unread for the next route (Channels' nested URLRouter falls through).
-        self._connect_event: Message | None = None
-        self._connect_delivered = False
-        self._control_limit = int(settings.MAX_CREDENTIAL_BYTES)
-        self._policy_scope: Scope = scope
-        self._permissions: tuple[BasePermission, ...] = ()
-        self.id = f"{_PROCESS_ID}-{next(_sequence)}"
-        # Read before any credential is checked: go_live() replays the revocations applied since.
-        self.epoch = journal.epoch
-        self._timer: asyncio.TimerHandle | None = None
-        self._tasks: set[asyncio.Task[None]] | None = None  # made on first use: most sockets need none
-        #: The groups joined through warden (``channels_warden.groups``); ``None`` until the first join.
-        self.memberships: SocketMemberships | None = None
-
-    def __repr__(self) -> str:
-        return f"<Connection {self.scope.get('path')!r} auth={self.auth!r} live={self.live}>"
-
-    @property
-    def app_started(self) -> bool:
-        """Whether the application received ``websocket.connect`` or anything was sent to the client."""
-        return self._connect_delivered or self.accepted or self.closed
-
-    # Refusing and closing -------------------------------------------------------------------
-
-    async def _await_connect(self) -> bool:
-        """Read the server's first event once; ``False`` when the client left before connecting."""
-        if self._connect_event is None:
-            self._connect_event = await self._receive()
-        return self._connect_event.get("type") == "websocket.connect"
-
-    async def reject(self, rejection: Rejection) -> None:
-        """Refuse a socket that is not live yet, in the configured form (close frame or HTTP deny)."""
-        if self.closed:
-            return
-        self.closed = True
-        if not self.accepted and not await self._await_connect():
-            return  # the client is gone: nobody to tell
-        log_rejection(
-            self.scope,
-            rejection,
-            rejection.transport or (self.auth.transport if self.auth else None),
-            self.settings,
-        )
-        if not self.accepted and self.settings.REJECT_MODE == "deny":
-            messages = deny_messages(rejection, scope=self.scope, realm=self.settings.REALM)
-        else:
-            messages = close_messages(rejection, accepted=self.accepted, subprotocol=self.accept_subprotocol)
-        for message in messages:
-            await self._send(message)
-        throttle = self.settings.handshake_throttle
-        if throttle is not None:
-            try:
-                await count_failure(self.scope, throttle, rejection)
-            except Exception:  # the refusal stands; only the count is lost
-                logger.exception("could not count a failed handshake")
-        metrics.count_rejected(int(rejection.code), rejection.reason)
-        if connection_rejected.has_listeners(Connection):
-            await connection_rejected.asend(
-                sender=Connection,
-                scope=signal_scope(self.scope, self.settings),
-                code=int(rejection.code),
-                reason=rejection.reason,
-                detail=rejection.detail,
-            )
-
-    async def close_live(self, rejection: Rejection) -> None:
-        """Close an open socket with warden's frame and code (expiry, revocation, failed refresh)."""
-        if self.closed:
-            return
-        log_live_close(
-            self.scope,
-            rejection,
-            rejection.transport or (self.auth.transport if self.auth else None),
-            self.settings,
-        )
-        self.closed = True
-        if self._retire():
-            metrics.count_closed(int(rejection.code))
-            await self._notify(connection_closed, code=int(rejection.code))
-        await self._deliver_close(close_messages(rejection, accepted=True, subprotocol=None))
-
-    async def _deliver_close(self, messages: Iterable[Message]) -> bool:
-        """The close frames, within ``CLOSE_TIMEOUT`` seconds; then the connection is dropped."""
-        timeout = float(self.settings.CLOSE_TIMEOUT)
-        return await deliver_close(self._send, messages, timeout, str(self.scope.get("path")))
-
-    def revoke(self, code: CloseCode, reason: str, messages: Iterable[Message] | None = None) -> bool:
-        """Close this socket because a revocation named it; ``False`` if it was closed already.
-
-        Synchronous on purpose: the socket is closed (no frame of the application goes out any
-        more) and out of the registry when this returns, and its close frames and signals go out
-        in a task of their own, bounded by ``CLOSE_TIMEOUT``. So the listener never waits on a
-        client, nor on signal receivers. The listener logs one line per revocation, so there is
-        none per socket here, and it builds the close messages once for all the sockets it closes
-        (``messages``).
-        """
-        if self.closed:
-            return False
-        self.closed = True
-        was_live = self._retire()
-        if messages is None:
-            messages = close_messages(Rejection(reason=reason, code=code), accepted=True, subprotocol=None)
-        metrics.count_revoked(reason)
-        if was_live:
-            metrics.count_closed(int(code))
-        self._spawn(self._after_revoke(tuple(messages), int(code), reason, was_live))
-        return True
-
-    async def _after_revoke(
-        self, messages: tuple[Message, ...], code: int, reason: str, was_live: bool
-    ) -> None:
-        await self._deliver_close(messages)
-        await self._notify(connection_revoked, reason=reason)
-        if was_live:
-            await self._notify(connection_closed, code=code)
-
-    async def _notify(self, signal: Signal, **kwargs: Any) -> None:
-        """Send a signal about this socket, with its scope and auth stripped of every secret."""
-        if signal.has_listeners(Connection):
-            scope = signal_scope(self.scope, self.settings)
-            await signal.asend(sender=Connection, scope=scope, auth=signal_auth(self.auth), **kwargs)
-
-    # Policy -----------------------------------------------------------------------------------
-
-    async def enforce(
-        self,
-        scope: Scope,
-        *,
-        allow_anonymous: bool | None = None,
-        permissions: Iterable[BasePermission] | None = None,
-        first_message: bool | None = None,
-    ) -> bool:
-        """Apply a route's policy; reject and return ``False`` if the socket may not open."""
-        self.policy_decided = True
-        if self.closed:
-            return False
-        if allow_anonymous is None:
-            allow_anonymous = bool(self.settings.ALLOW_ANONYMOUS)
-        if first_message is None:
-            first_message = bool(self.settings.FIRST_MESSAGE_AUTH)
-        self._permissions = tuple(self.settings.default_permissions if permissions is None else permissions)
-        self._policy_scope = scope
-        try:
-            needs_message = (
-                first_message and self.adapter is None and not (self.auth and self.auth.is_authenticated)
-            )
-            if needs_message and not await self._authenticate_first_message(scope):
-                return False
-            auth = self.auth or AuthInfo.anonymous()
-            if not allow_anonymous and not auth.is_authenticated:
-                raise MissingCredentials("no credentials on a route that requires them")
-            await check_permissions(self._permissions, scope, auth)
-            limit = self.settings.connection_limit
-            if limit is not None and auth.is_authenticated:
-                await limiter.acquire(self, str(user_key(auth.user)), limit)
-        except Rejection as exc:
-            await self.reject(exc)
-            return False
-        except Exception:  # fail closed: any error refuses the socket
-            logger.exception("policy check failed on %s", scope.get("path"))
-            await self.reject(ServiceUnavailable("policy check raised"))
-            return False
-        return True
-
-    async def _authenticate_first_message(self, scope: Scope) -> bool:
-        """Accept, then wait ``AUTH_TIMEOUT`` seconds for ``{"type": "warden.auth", "token": ...}``."""
-        if not await self._await_connect():
-            self.closed = True
-            return False
-        await self._send({"type": "websocket.accept", "subprotocol": self.accept_subprotocol})
-        self.accepted = True
-        try:
-            event = await asyncio.wait_for(self._receive(), float(self.settings.AUTH_TIMEOUT))
-        except TimeoutError:
-            raise AuthTimeout("no warden.auth frame in time") from None
-        if event.get("type") == "websocket.disconnect":
-            self.closed = True
-            log_abandoned(self.scope, self.settings)
-            return False
-        frame = parse_control(event_payload(event), max_bytes=self._control_limit)
-        if frame is None or frame.get("type") != "warden.auth":
-            raise BadRequest("first frame on a first-message route was not warden.auth")
-        self.auth = await self._authenticate_frame(frame, authenticator_name=None)
-        # The routed application may hold a copy of warden's scope: reach it through the proxies.
-        resolve_identity((self.scope, scope), self.auth.user, self.auth)
-        await self._send(
-            {"type": "websocket.send", "text": dumps(self._status_frame("warden.authenticated"))}
-        )
-        return True
-
-    async def _authenticate_frame(self, frame: dict[str, Any], authenticator_name: str | None) -> AuthInfo:
-        """Judge the token of a ``warden.auth`` or ``warden.refresh`` frame."""
-        scheme, token = frame_token(frame)
-        secret = checked_secret(token, max_bytes=self._control_limit, what=f"{frame['type']} token")
-        for authenticator in self.settings.authenticators:
-            if authenticator_name is not None and authenticator.name != authenticator_name:
-                continue
-            # A refresh defaults to the scheme of the authenticator that admitted the socket; a
-            # first message to a bearer token, the common case of browsers with a JWT.
-            default = min(authenticator.schemes) if authenticator_name else DEFAULT_FRAME_SCHEME
-            credential = Credential(scheme or default, secret, MESSAGE_TRANSPORT)
-            if not authenticator.handles(credential):
-                continue
-            result = await cached_authenticate(authenticator, credential, self._policy_scope, self.settings)
-            if result is None:
-                raise AuthenticationFailed(f"{frame['type']} credential was not accepted")
-            user, info = result
-            return AuthInfo.from_credential(
-                user, info, authenticator=authenticator.name, transport=MESSAGE_TRANSPORT
-            )
-        raise BadRequest(f"no authenticator accepts the {frame['type']} credential")
-
-    def _status_frame(self, kind: str) -> dict[str, Any]:
-        return {"type": kind, "expires_at": self.expires_at()}
-
-    async def _ensure_policy(self) -> None:
-        if not self.policy_decided and not await self.enforce(self.scope):
-            raise HandshakeRejected
-
-    # Live socket ------------------------------------------------------------------------------
-
-    def expires_at(self) -> float | None:
-        """When this socket will be closed for expiry: the credential's end, capped by max age."""
-        ends = []
-        if self.auth is not None and self.auth.expires_at is not None:
-            ends.append(self.auth.expires_at)
-        max_age = self.settings.MAX_CONNECTION_AGE
-        if max_age is not None and self.opened_at is not None:
-            ends.append(self.opened_at + float(max_age))
-        return min(ends) if ends else None
-
-    def go_live(self) -> None:
-        """The socket is open: register it for revocation and start its expiry timer.
-
-        The middleware started this process's revocation listener before the handshake.
-        """
-        if self.live or self.closed:
-            return
-        # Replay what was revoked since the handshake began: the registry could not see this
-        # socket then. No await from here to registry.add, so nothing can slip in between.
-        self.auth, revoked = journal.first_match(self.epoch, self.auth, self.id)
-        self.live = True
-        self.opened_at = time.time()
-        if self.auth is not None and self.auth.is_authenticated:
-            registry.add(self)
-        self._schedule_expiry()
-        metrics.count_admitted(self.auth)
-        if connection_admitted.has_listeners(Connection):
-            self._spawn(self._notify(connection_admitted))
-        if revoked is not None:
-            self._revoke_late(revoked)
-
-    def _revoke_late(self, message: Mapping[str, Any]) -> None:
-        """Close a socket that a revocation named while it was being admitted or refreshed."""
-        if message is OVERFLOW:
-            logger.warning("revocation journal overflowed during a handshake on %s", self.scope.get("path"))
-            self.revoke(CloseCode.INTERNAL, CloseCode.INTERNAL.reason)
-            return
-        code = CloseCode(message.get("code", CloseCode.REVOKED))
-        self.revoke(code, str(message.get("reason") or code.reason))
-
-    def retire(self, code: int = 1000) -> bool:
-        """The socket is over: forget it and cancel its timers; ``False`` if it was not live.
-
-        Called from sync code, so the ``connection_closed`` signal goes out in a task;
-        :meth:`close_live` sends it itself, before the client can see the close.
-        """
-        if not self._retire():
-            return False
-        metrics.count_closed(code)
-        if connection_closed.has_listeners(Connection):
-            self._spawn(self._notify(connection_closed, code=code))
-        return True
-
-    def _retire(self) -> bool:
-        if not self.live:
-            return False
-        self.live = False
-        registry.discard(self)
-        self._cancel_timer()
-        return True
-
-    async def finish(self) -> None:
-        """The application returned: retire the socket and free its connection-limit slot."""
-        self.retire()
-        if self.memberships is not None and Connection.membership_hook is not None:
-            await Connection.membership_hook.finished(self)
-        await limiter.release(self)
-
-    def rekey_session(self, session_key: str) -> None:
-        """Record that Django cycled this socket's session key (password change in this session)."""
-        if self.auth is not None:
-            self.auth = _replace_auth(self.auth, session_key=session_key)
-
-    def _spawn(self, coroutine: Any) -> None:
-        if self._tasks is None:
-            self._tasks = set()
-        task = asyncio.get_running_loop().create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    def _cancel_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-
-    def _schedule_expiry(self) -> None:
-        """Arm the one timer: the ``warden.expiring`` warning first if there is one, else the close."""
-        self._cancel_timer()
-        end = self.expires_at()
-        if end is None:
-            return
-        remaining = end - time.time()
-        if not math.isfinite(remaining):
-            # A custom authenticator's infinite end never comes; NaN would break the loop's timer
-            # heap (uvloop raises on it), so it counts as ended: fail closed.
-            if remaining > 0:
-                return
-            remaining = 0.0
-        warning = float(self.settings.EXPIRY_WARNING or 0)
-        if warning and remaining > 0:
-            # A credential with less than the warning left is warned about at once: the client
-            # still has until the end to refresh.
-            self._call_later(max(remaining - warning, 0.0), self._on_expiring)
-        else:
-            self._call_later(max(remaining, 0.0), self._on_expired)
-
-    def _call_later(self, delay: float, callback: Any) -> None:
-        loop = asyncio.get_running_loop()
-        self._timer = loop.call_at(loop.time() + delay, callback)
-
-    def _on_expiring(self) -> None:
-        self._timer = None
-        if self.closed:
-            return
-        text = dumps(self._status_frame("warden.expiring"))
-        self._spawn(self._send({"type": "websocket.send", "text": text}))
-        end = self.expires_at()
-        if end is not None:
-            self._call_later(max(end - time.time(), 0.0), self._on_expired)
-
-    def _on_expired(self) -> None:
-        self._timer = None
-        self._spawn(self.close_live(ConnectionExpired("credential expired")))
-
-    async def _control(self, frame: dict[str, Any]) -> None:
-        """Handle one control frame from the client; failures close the socket with their code."""
-        try:
-            if frame.get("type") != "warden.refresh":
-                raise BadRequest(f"unexpected control frame {str(frame.get('type'))[:40]!r}")
-            await self._refresh(frame)
-        except Rejection as exc:
-            await self.close_live(exc)
-        except Exception:  # fail closed
-            logger.exception("control frame failed on %s", self.scope.get("path"))
-            await self.close_live(ServiceUnavailable("control frame raised"))
-
-    async def _refresh(self, frame: dict[str, Any]) -> None:
-        current = self.auth
-        if current is None or not current.is_authenticated:
-            raise AuthenticationFailed("warden.refresh on an anonymous socket")
-        epoch = journal.epoch  # as at the handshake: the new credential is checked after this
-        fresh = await self._authenticate_frame(frame, authenticator_name=current.authenticator)
-        if user_key(fresh.user) != user_key(current.user):
-            raise AuthenticationFailed("warden.refresh credential names another user")
-        try:
-            await check_permissions(self._permissions, self._policy_scope, fresh)
-        except AuthenticationFailed as exc:
-            raise PermissionDenied(exc.detail) from None
-        if self.closed or not self.live:
-            return  # revoked, expired or gone while the credential was checked: stay out of the registry
-        fresh = _replace_auth(fresh, session_key=fresh.session_key or (self.auth or current).session_key)
-        replayed, revoked = journal.first_match(epoch, fresh, self.id)
-        if revoked is not None:
-            self._revoke_late(revoked)
-            return
-        registry.discard(self)
-        self.auth = replayed
-        registry.add(self)
-        self._schedule_expiry()
-        if self.memberships is not None and Connection.membership_hook is not None:
-            # Re-check the groups before "refreshed": once the client reads it, they match the token.
-            await Connection.membership_hook.identity_changed(self)
-        await self._send({"type": "websocket.send", "text": dumps(self._status_frame("warden.refreshed"))})
-        metrics.count_refreshed(self.auth)
-        await self._notify(connection_refreshed)
-
-    # The application's receive and send ---------------------------------------------------------
+    __slots__ = ()
 
     async def receive(self) -> Message:
         """The server's ``receive``: replays ``websocket.connect`` once allowed, keeps control frames."""
@@ -600,12 +97,21 @@ class Connection:
         await self._send(message)
 
 
-def _replace_auth(auth: AuthInfo, **changes: Any) -> AuthInfo:
-    from dataclasses import replace
-
-    return replace(auth, **changes)
+Connection.signal_sender = Connection
 
 
 def connection_of(scope: Scope) -> Any:
     """The :class:`Connection` behind an application scope, or ``None`` outside warden."""
     return scope.get(SCOPE_KEY)
+
+
+__all__ = [
+    "DEFAULT_FRAME_SCHEME",
+    "MESSAGE_TRANSPORT",
+    "SCOPE_KEY",
+    "Connection",
+    "HandshakeRejected",
+    "MembershipHook",
+    "connection_of",
+    "log_rejection",
+]

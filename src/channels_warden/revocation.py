@@ -24,14 +24,10 @@ from .identity_cache import identity_cache
 from .journal import journal
 from .registry import registry
 from .rejection import close_messages
+from .revocation_messages import GROUP, MESSAGE_TYPE, PURGE_TYPE, REKEY_TYPE, revocation_message
 
 logger = logging.getLogger("channels_warden.revocation")
 
-GROUP = "warden.revocations"
-MESSAGE_TYPE = "warden.revoke"
-REKEY_TYPE = "warden.rekey"
-#: A user was saved: forget what the identity cache holds of them (no socket closes).
-PURGE_TYPE = "warden.purge"
 #: channels_redis forgets group members after ``group_expiry`` (a day by default): rejoin hourly.
 REJOIN_SECONDS = 3600.0
 MAX_BACKOFF_SECONDS = 5.0
@@ -41,55 +37,6 @@ BROADCAST_ATTEMPTS = 3
 #: Other message types the listener applies, by type: ``channels_warden.groups`` adds its own
 #: (membership revocations and re-checks) so that they travel the same one-message-per-process way.
 handlers: dict[str, Callable[[dict[str, Any]], Awaitable[object]]] = {}
-
-
-def _token_id(token: Any) -> str | None:
-    """Accept a token id (as in ``scope["auth"].token_id``) or a DRF/knox token instance."""
-    if token is None or isinstance(token, str):
-        return token
-    from .authenticators.base import token_digest
-
-    if hasattr(token, "digest"):  # knox AuthToken
-        return f"knox:{token.digest[:32]}"
-    if hasattr(token, "key"):  # DRF Token
-        return token_digest(token.key, "drf")
-    raise TypeError(f"token must be a token id string or a DRF/knox token, not {type(token).__name__}")
-
-
-def _user_key(user: Any) -> str | None:
-    """Accept a user instance, a primary key, or ``None``."""
-    if user is None or isinstance(user, str):
-        return user
-    if isinstance(user, int) and not isinstance(user, bool):
-        return str(user)
-    return str(user.pk)
-
-
-def revocation_message(
-    *,
-    user: Any = None,
-    session_key: str | None = None,
-    token: Any = None,
-    except_session: str | None = None,
-    authenticator: str | None = None,
-    code: int = CloseCode.REVOKED,
-    reason: str = "revoked",
-) -> dict[str, Any]:
-    """The group message for a revocation; raises ``ValueError`` when it would match nothing."""
-    key = _user_key(user)
-    token_id = _token_id(token)
-    if key is None and session_key is None and token_id is None:
-        raise ValueError("disconnect() needs at least one of user, session_key or token")
-    return {
-        "type": MESSAGE_TYPE,
-        "user": key,
-        "session_key": session_key,
-        "token_id": token_id,
-        "except_session": except_session,
-        "authenticator": authenticator,
-        "code": int(code),
-        "reason": reason,
-    }
 
 
 async def close_matching(message: dict[str, Any]) -> int:
@@ -302,3 +249,21 @@ class RevocationListener:
 
 
 listener = RevocationListener()
+
+
+__all__ = [
+    "GROUP",
+    "MESSAGE_TYPE",
+    "PURGE_TYPE",
+    "REKEY_TYPE",
+    "RevocationListener",
+    "apply_rekey",
+    "broadcast",
+    "close_matching",
+    "disconnect",
+    "disconnect_sync",
+    "handlers",
+    "listener",
+    "rekey_session",
+    "revocation_message",
+]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from typing import ClassVar
-from urllib.parse import unquote_plus, unquote_to_bytes
 
 from django.conf import settings
 
@@ -19,10 +18,10 @@ from ._types import Scope
 from .cookies import MAX_COOKIE_HEADER_BYTES, cookie_header, cookie_value, without_cookie
 from .credentials import SESSION_KEY, TOKEN, Credential, checked_secret
 from .exceptions import BadRequest
+from .query_string import query_parameter, without_query_parameter
 
 _TOKEN_SHAPE = TOKEN
 MAX_SUBPROTOCOLS = 16
-_BROKEN_PERCENT = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 
@@ -255,48 +254,6 @@ class RawJWTSubprotocolTransport(Transport):
         return self._entry(scope)
 
 
-def _query_pairs(query: bytes) -> Iterable[tuple[bytes, bytes, str | None]]:
-    """Yield ``(raw_pair, raw_value, decoded_name)``; the name is ``None`` when undecodable."""
-    for pair in query.split(b"&"):
-        if not pair:
-            continue
-        raw_name, _, raw_value = pair.partition(b"=")
-        try:
-            name = unquote_to_bytes(raw_name.replace(b"+", b" ")).decode("utf-8")
-        except UnicodeDecodeError:
-            name = None
-        yield pair, raw_value, name
-
-
-def query_parameter(scope: Scope, parameter: str, *, max_bytes: int) -> str | None:
-    """The single value of ``parameter`` in the query string, checked as a token.
-
-    Duplicates and broken percent-encoding raise ``BadRequest``: two values would let a proxy and
-    the server disagree about which one counts.
-    """
-    values = [raw for _, raw, name in _query_pairs(scope.get("query_string", b"")) if name == parameter]
-    if not values:
-        return None
-    if len(values) > 1:
-        raise BadRequest(f"query parameter {parameter!r} given more than once")
-    raw = values[0]
-    if len(raw) > 3 * max_bytes:
-        raise BadRequest(f"query parameter {parameter!r} over the size limit")
-    if _BROKEN_PERCENT.search(raw):
-        raise BadRequest(f"query parameter {parameter!r} has broken percent-encoding")
-    try:
-        decoded = unquote_plus(raw.decode("ascii"), errors="strict")
-    except UnicodeError:
-        raise BadRequest(f"query parameter {parameter!r} is not valid UTF-8") from None
-    return checked_secret(decoded, max_bytes=max_bytes, what=f"query parameter {parameter!r}")
-
-
-def without_query_parameter(scope: Scope, parameter: str) -> bytes:
-    """The query string minus every occurrence of ``parameter``, other pairs untouched."""
-    kept = [pair for pair, _, name in _query_pairs(scope.get("query_string", b"")) if name != parameter]
-    return b"&".join(kept)
-
-
 class QueryStringTransport(Transport):
     """``?token=...``. Off by default: URLs end up in access logs, proxies and browser history.
 
@@ -333,4 +290,5 @@ __all__ = [
     "Transport",
     "header_values",
     "query_parameter",
+    "without_query_parameter",
 ]
