@@ -131,7 +131,7 @@ class RawClient:
                 await writer.drain()
                 if end_request:
                     writer.write_eof()
-            except (BrokenPipeError, ConnectionResetError):
+            except OSError:  # broken pipe, reset, or not connected when half-closing (ENOTCONN)
                 pass  # the server stopped reading an oversized request; what it answered is still readable
             return await asyncio.wait_for(self._read_answer(reader, writer, ended=end_request), TIMEOUT)
         finally:
