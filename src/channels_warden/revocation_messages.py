@@ -32,7 +32,7 @@ def _token_id(token: Any) -> str | None:
     raise TypeError(f"token must be a token id string or a DRF/knox token, not {type(token).__name__}")
 
 
-def _user_key(user: Any) -> str | None:
+def user_reference(user: Any) -> str | None:
     """Accept a user instance, a primary key, or ``None``."""
     if user is None or isinstance(user, str):
         return user
@@ -52,7 +52,7 @@ def revocation_message(
     reason: str = "revoked",
 ) -> dict[str, Any]:
     """The group message for a revocation; raises ``ValueError`` when it would match nothing."""
-    key = _user_key(user)
+    key = user_reference(user)
     token_id = _token_id(token)
     if key is None and session_key is None and token_id is None:
         raise ValueError("disconnect() needs at least one of user, session_key or token")

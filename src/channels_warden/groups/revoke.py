@@ -22,6 +22,7 @@ from channels.layers import get_channel_layer
 from ..cachelock import in_thread
 from ..registry import registry, user_key
 from ..revocation import broadcast, handlers
+from ..revocation_messages import user_reference
 from .memberships import REVOKED, holders, in_lanes, leave, leave_many
 from .patterns import is_valid_group_name
 from .processes import PROCESS_ID, inventory
@@ -56,14 +57,6 @@ class Confirmation:
         return sum(self.answered.values())
 
 
-def _user_key(user: Any) -> str | None:
-    if user is None or isinstance(user, str):
-        return user
-    if isinstance(user, int) and not isinstance(user, bool):
-        return str(user)
-    return str(user.pk)
-
-
 def membership_message(action: str, *, user: Any, group: str | None, reason: str) -> dict[str, Any]:
     """The message for a revocation (``"revoke"``) or a re-check (``"recheck"``); validated."""
     if action == "revoke" and not is_valid_group_name(group):
@@ -77,7 +70,7 @@ def membership_message(action: str, *, user: Any, group: str | None, reason: str
     return {
         "type": MESSAGE_TYPE,
         "action": action,
-        "user": _user_key(user),
+        "user": user_reference(user),
         "group": group,
         "reason": reason,
         "id": uuid.uuid4().hex,
