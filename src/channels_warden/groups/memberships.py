@@ -26,6 +26,7 @@ from .._types import Scope
 from ..control import dumps
 from ..exceptions import ServiceUnavailable
 from ..registry import user_key
+from .delivery import send_when_room
 from .grants import Grant
 
 if TYPE_CHECKING:
@@ -210,16 +211,16 @@ async def leave_many(connections: Iterable[Connection], group: str, reason: str)
 async def tell_left(connection: Connection, membership: Membership, reason: str) -> None:
     """Send ``{"type": "warden.left", "group": ..., "reason": ...}`` to the client and the consumer."""
     frame = {"type": "warden.left", "group": membership.group, "reason": reason}
+    # Bounded: a client that stops reading must not hold up the revocation's other sockets (the
+    # group is already left; only the frame is lost, and the socket's own close deals with it).
+    timeout = float(connection.settings.CLOSE_TIMEOUT)
     try:
-        # Bounded: a client that stops reading must not hold up the revocation's other sockets (the
-        # group is already left; only the frame is lost, and the socket's own close deals with it).
-        timeout = float(connection.settings.CLOSE_TIMEOUT)
         await asyncio.wait_for(connection.send({"type": "websocket.send", "text": dumps(frame)}), timeout)
     except Exception as exc:  # noqa: BLE001  (the client may be gone; the group is left either way)
         logger.debug("warden.left to %s: %r", connection.scope.get("path"), exc)
     if membership.notify_consumer and not connection.closed:
         try:
-            await membership.layer.send(membership.channel_name, frame)
+            await send_when_room(membership.layer, membership.channel_name, frame, within=timeout)
         except Exception as exc:  # noqa: BLE001
             logger.debug("warden.left to the consumer of %s: %r", connection.scope.get("path"), exc)
 

@@ -23,6 +23,7 @@ from ..cachelock import in_thread
 from ..registry import registry, user_key
 from ..revocation import broadcast, handlers
 from ..revocation_messages import user_reference
+from .delivery import send_when_room
 from .memberships import REVOKED, holders, in_lanes, leave, leave_many
 from .patterns import is_valid_group_name
 from .processes import PROCESS_ID, inventory
@@ -33,6 +34,8 @@ logger = logging.getLogger("channels_warden.groups")
 MESSAGE_TYPE = "warden.membership"
 ACK_TYPE = "warden.membership.ack"
 MAX_REASON_BYTES = 64
+#: Seconds a confirmation may wait for room in the asking process's inbox (``ChannelFull``).
+ACK_WITHIN = 5.0
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,7 @@ async def apply(message: dict[str, Any]) -> int:
         layer = get_channel_layer()
         if layer is not None:
             ack = {"type": ACK_TYPE, "id": message.get("id"), "process": PROCESS_ID, "removed": removed}
-            await layer.send(reply_to, ack)
+            await send_when_room(layer, reply_to, ack, within=ACK_WITHIN)
     return removed
 
 
