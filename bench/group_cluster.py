@@ -11,8 +11,8 @@ tests/e2e/multiprocess/conftest.py does (same helpers), on a fresh SQLite file. 
 the Redis channel layer, so the only difference is the process count:
 
 * **one process**: N sockets on A, the revoke POSTed to A;
-* **two processes**: N sockets split evenly (socket i on A if i is even, else B), the revoke POSTed to
-  A, so half the frames cross Redis to B's revocation listener.
+* **two processes**: N sockets split evenly (socket i on B if i is even, else A; one socket is on B),
+  the revoke POSTed to A, so half the frames (the single one for N = 1) cross Redis to B's listener.
 
 Every socket (one JWT user) joins ``open.<fresh name>``; then ``POST /test/groups/revoke/`` with
 ``username: null`` (everyone in the group) goes to A, alternately with ``wait: null`` and ``wait: 2``.
@@ -45,6 +45,8 @@ QUICK_COUNTS = (1, 100)
 WAIT_SECONDS = 2.0
 ARRIVAL_TIMEOUT = 15.0
 OPEN_CONCURRENCY = 50
+# Joins in flight at once: 100 concurrent joins on one process exhaust redis-py's pool (100).
+JOIN_CONCURRENCY = 20
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -127,6 +129,10 @@ class GroupClient:
         try:
             if not await asyncio.wait_for(answer, 10):
                 raise RuntimeError(f"join {group} refused")
+        except TimeoutError:
+            raise RuntimeError(
+                f"no answer to join {group}; socket close code {self.socket.close_code}"
+            ) from None
         finally:
             del self.joins[group]
 
@@ -153,8 +159,11 @@ def post(port: int, path: str, payload: Any) -> tuple[int, Any]:
         conn.close()
 
 
-async def open_clients(servers: list[Any], count: int, token: str, arrived: dict[str, Any]) -> list[GroupClient]:
-    """``count`` sockets, socket i on ``servers[i % len(servers)]``, opened 50 at a time."""
+async def open_clients(
+    servers: list[Any], count: int, token: str, arrived: dict[str, Any]
+) -> list[GroupClient]:
+    """``count`` sockets opened 50 at a time; with two servers socket i is on B if i is even, else A,
+    so any first N are split evenly and a single socket is on B (its frame crosses Redis)."""
     from websockets.asyncio.client import connect
 
     from tests.e2e.lifecycle import ORIGIN, bearer_subprotocols
@@ -163,7 +172,8 @@ async def open_clients(servers: list[Any], count: int, token: str, arrived: dict
     names = "AB"
 
     async def one(i: int) -> GroupClient:
-        server = servers[i % len(servers)]
+        side = (i + 1) % len(servers)
+        server = servers[side]
         async with gate:
             socket = await connect(
                 server.url("/ws/groups/"),
@@ -172,7 +182,7 @@ async def open_clients(servers: list[Any], count: int, token: str, arrived: dict
                 open_timeout=30,
                 max_queue=None,
             )
-        client = GroupClient(socket, names[i % len(servers)])
+        client = GroupClient(socket, names[side])
         client.reader = asyncio.get_running_loop().create_task(client.read(arrived))
         return client
 
@@ -183,7 +193,13 @@ async def one_revocation(
     clients: list[GroupClient], port_a: int, group: str, wait: float | None, arrived: dict[str, Any]
 ) -> dict[str, Any]:
     """Join all ``clients`` to ``group``, revoke it on A, and collect every socket's latency."""
-    await asyncio.gather(*(client.join(group) for client in clients))
+    gate = asyncio.Semaphore(JOIN_CONCURRENCY)
+
+    async def join(client: GroupClient) -> None:
+        async with gate:
+            await client.join(group)
+
+    await asyncio.gather(*(join(client) for client in clients))
     counter = arrived[group] = Counter(len(clients))
     started = time.perf_counter()
     status, body = await asyncio.to_thread(
@@ -221,7 +237,7 @@ async def topology(servers: list[Any], counts: list[int], rounds: int, token: st
         # Unmeasured: the first request and revocation in a process pay for lazy imports (~0.7 s).
         await one_revocation(clients[:2], servers[0].port, "open.warmup", None, arrived)
         for count in counts:
-            # With two processes, the first N sockets alternate A, B, so N is split evenly.
+            # With two processes the first N sockets alternate B, A: N is split evenly, N = 1 is on B.
             chosen = clients[:count]
             for mode in (None, WAIT_SECONDS):
                 runs = []
@@ -242,8 +258,7 @@ async def topology(servers: list[Any], counts: list[int], rounds: int, token: st
 def result_row(processes: int, count: int, wait: float | None, runs: list[dict[str, Any]]) -> dict[str, Any]:
     every = [x for run in runs for side in ("A", "B") for x in run["latencies"][side]]
     by_process = {
-        side: summary([x for run in runs for x in run["latencies"][side]])
-        for side in ("A", "B")[:processes]
+        side: summary([x for run in runs for x in run["latencies"][side]]) for side in ("A", "B")[:processes]
     }
     return {
         "processes": processes,
@@ -270,7 +285,10 @@ def format_row(row: dict[str, Any]) -> str:
     )
 
 
-HEADER = f"{'socks':>6} {'procs':>5} {'wait':>5} {'p50 ms':>9} {'p99 ms':>9} {'max ms':>9} {'http ms':>9} {'missing':>7}"
+HEADER = (
+    f"{'socks':>6} {'procs':>5} {'wait':>5} {'p50 ms':>9} {'p99 ms':>9} {'max ms':>9} {'http ms':>9} "
+    f"{'missing':>7}"
+)
 
 
 def main(argv: list[str] | None = None) -> int:
