@@ -45,7 +45,8 @@ QUICK_COUNTS = (1, 100)
 WAIT_SECONDS = 2.0
 ARRIVAL_TIMEOUT = 15.0
 OPEN_CONCURRENCY = 50
-# Joins in flight at once: 100 concurrent joins on one process exhaust redis-py's pool (100).
+# Joins in flight at once: in a first run, 100 joins sent at once to one process with 1,000 sockets
+# open went unanswered for 10 s (not diagnosed); real users do not all join in the same millisecond.
 JOIN_CONCURRENCY = 20
 
 
