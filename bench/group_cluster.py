@@ -229,7 +229,9 @@ async def one_revocation(
     }
 
 
-async def topology(servers: list[Any], counts: list[int], rounds: int, token: str) -> list[dict[str, Any]]:
+async def topology(
+    servers: list[Any], counts: list[int], rounds: int, token: str, wait: float
+) -> list[dict[str, Any]]:
     """Every count on these servers: the largest set of sockets is opened once, the first N join."""
     arrived: dict[str, Any] = {}
     clients = await open_clients(servers, max(counts), token, arrived)
@@ -240,7 +242,7 @@ async def topology(servers: list[Any], counts: list[int], rounds: int, token: st
         for count in counts:
             # With two processes the first N sockets alternate B, A: N is split evenly, N = 1 is on B.
             chosen = clients[:count]
-            for mode in (None, WAIT_SECONDS):
+            for mode in (None, wait):
                 runs = []
                 for round_ in range(rounds):
                     group = f"open.n{count}-w{0 if mode is None else 1}-r{round_}"
@@ -297,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="1 and 100 sockets, one round (< 30 s)")
     parser.add_argument("--sockets", type=int, nargs="+", help="socket counts (default 1 100 1000)")
     parser.add_argument("--rounds", type=int, help="revocations per count and wait mode (default 3)")
+    parser.add_argument("--wait", type=float, default=WAIT_SECONDS, help="the waiting mode's wait (2 s)")
     parser.add_argument("--json", type=Path, help="where to write the JSON (default bench/results/)")
     parser.add_argument("--note", default="", help="a sentence stored with the figures")
     args = parser.parse_args(argv)
@@ -311,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="warden-group-cluster-") as workdir:
         setup_django(str(Path(workdir) / "db.sqlite3"))
         token = bench_token()
-        rows = asyncio.run(run_all(Path(workdir), counts, rounds, token))
+        rows = asyncio.run(run_all(Path(workdir), counts, rounds, token, args.wait))
     result = {
         "bench": "group_cluster",
         "started_utc": stamp,
@@ -328,7 +331,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-async def run_all(workdir: Path, counts: list[int], rounds: int, token: str) -> list[dict[str, Any]]:
+async def run_all(
+    workdir: Path, counts: list[int], rounds: int, token: str, wait: float
+) -> list[dict[str, Any]]:
     """Redis and uvicorn started as tests/e2e/multiprocess/conftest.py starts them, then both topologies."""
     from tests.e2e.conftest import free_port, start_server
     from tests.e2e.multiprocess.conftest import RedisServer
@@ -342,8 +347,8 @@ async def run_all(workdir: Path, counts: list[int], rounds: int, token: str) -> 
         for name in ("a", "b"):
             servers.append(start_server("uvicorn", workdir / f"process-{name}.log", env))
         print(HEADER, flush=True)
-        rows += await topology(servers[:1], counts, rounds, token)
-        rows += await topology(servers, counts, rounds, token)
+        rows += await topology(servers[:1], counts, rounds, token, wait)
+        rows += await topology(servers, counts, rounds, token, wait)
     finally:
         for server in servers:
             server.stop()
