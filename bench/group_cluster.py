@@ -300,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sockets", type=int, nargs="+", help="socket counts (default 1 100 1000)")
     parser.add_argument("--rounds", type=int, help="revocations per count and wait mode (default 3)")
     parser.add_argument("--wait", type=float, default=WAIT_SECONDS, help="the waiting mode's wait (2 s)")
+    parser.add_argument("--logs", type=Path, help="keep the database and the server and Redis logs here")
     parser.add_argument("--json", type=Path, help="where to write the JSON (default bench/results/)")
     parser.add_argument("--note", default="", help="a sentence stored with the figures")
     args = parser.parse_args(argv)
@@ -311,7 +312,9 @@ def main(argv: list[str] | None = None) -> int:
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     out = args.json or RESULTS / f"{stamp}-group-cluster{'-quick' if args.quick else ''}.json"
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="warden-group-cluster-") as workdir:
+    with tempfile.TemporaryDirectory(prefix="warden-group-cluster-") as scratch:
+        workdir = args.logs or scratch
+        Path(workdir).mkdir(parents=True, exist_ok=True)
         setup_django(str(Path(workdir) / "db.sqlite3"))
         token = bench_token()
         rows = asyncio.run(run_all(Path(workdir), counts, rounds, token, args.wait))
