@@ -3,6 +3,7 @@
     python -m bench.group_cluster            # 1, 100 and 1,000 sockets; under 3 minutes on 2 cores
     python -m bench.group_cluster --quick    # 1 and 100 sockets, one round: under 30 s
     python -m bench.group_cluster --quick --sockets 1 10   # the smoke test's run
+    python -m bench.group_cluster --sockets 1000 --rounds 1 --wait 8 --logs /tmp/gc   # keep the logs
 
 ``bench.groups`` stops the clock when warden hands ``warden.left`` to the server's ``send`` in one
 process; this adds the ASGI server, the network and the client. It starts its own ``redis-server``
@@ -26,7 +27,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import http.client
 import json
 import os
 import resource
@@ -34,9 +34,10 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from .group_sockets import Counter, GroupClient, open_clients, post
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -44,7 +45,6 @@ FULL_COUNTS = (1, 100, 1000)
 QUICK_COUNTS = (1, 100)
 WAIT_SECONDS = 2.0
 ARRIVAL_TIMEOUT = 15.0
-OPEN_CONCURRENCY = 50
 # Joins in flight at once: in a first run, 100 joins sent at once to one process with 1,000 sockets
 # open went unanswered for 10 s (not diagnosed); real users do not all join in the same millisecond.
 JOIN_CONCURRENCY = 20
@@ -97,97 +97,6 @@ def bench_token() -> str:
 
     user = User.objects.create_user("bench")
     return str(AccessToken.for_user(user))
-
-
-@dataclass
-class GroupClient:
-    """One ``/ws/groups/`` socket: answers joins and stamps each ``warden.left`` when read."""
-
-    socket: Any
-    process: str
-    joins: dict[str, asyncio.Future[bool]] = field(default_factory=dict)
-    left_at: dict[str, float] = field(default_factory=dict)
-    reader: asyncio.Task[None] | None = None
-
-    async def read(self, arrived: dict[str, Any]) -> None:
-        from websockets.exceptions import ConnectionClosed
-
-        with contextlib.suppress(ConnectionClosed):
-            async for raw in self.socket:
-                frame = json.loads(raw)
-                group = frame.get("group")
-                if frame.get("type") == "warden.left":
-                    self.left_at[group] = time.perf_counter()
-                    counter = arrived.get(group)
-                    if counter is not None:
-                        counter.arrived()
-                elif group in self.joins and not self.joins[group].done():
-                    self.joins[group].set_result(frame.get("op") == "joined")
-
-    async def join(self, group: str) -> None:
-        answer = self.joins[group] = asyncio.get_running_loop().create_future()
-        await self.socket.send(json.dumps({"op": "join", "group": group}))
-        try:
-            if not await asyncio.wait_for(answer, 10):
-                raise RuntimeError(f"join {group} refused")
-        except TimeoutError:
-            raise RuntimeError(
-                f"no answer to join {group}; socket close code {self.socket.close_code}"
-            ) from None
-        finally:
-            del self.joins[group]
-
-
-class Counter:
-    """Wakes the waiter once ``expected`` sockets have read their ``warden.left``."""
-
-    def __init__(self, expected: int) -> None:
-        self.expected, self.count, self.done = expected, 0, asyncio.Event()
-
-    def arrived(self) -> None:
-        self.count += 1
-        if self.count >= self.expected:
-            self.done.set()
-
-
-def post(port: int, path: str, payload: Any) -> tuple[int, Any]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request("POST", path, json.dumps(payload), {"Content-Type": "application/json"})
-        response = conn.getresponse()
-        return response.status, json.loads(response.read() or b"null")
-    finally:
-        conn.close()
-
-
-async def open_clients(
-    servers: list[Any], count: int, token: str, arrived: dict[str, Any]
-) -> list[GroupClient]:
-    """``count`` sockets opened 50 at a time; with two servers socket i is on B if i is even, else A,
-    so any first N are split evenly and a single socket is on B (its frame crosses Redis)."""
-    from websockets.asyncio.client import connect
-
-    from tests.e2e.lifecycle import ORIGIN, bearer_subprotocols
-
-    gate = asyncio.Semaphore(OPEN_CONCURRENCY)
-    names = "AB"
-
-    async def one(i: int) -> GroupClient:
-        side = (i + 1) % len(servers)
-        server = servers[side]
-        async with gate:
-            socket = await connect(
-                server.url("/ws/groups/"),
-                origin=ORIGIN,  # type: ignore[arg-type]
-                subprotocols=bearer_subprotocols(token),  # type: ignore[arg-type]
-                open_timeout=30,
-                max_queue=None,
-            )
-        client = GroupClient(socket, names[side])
-        client.reader = asyncio.get_running_loop().create_task(client.read(arrived))
-        return client
-
-    return list(await asyncio.gather(*(one(i) for i in range(count))))
 
 
 async def one_revocation(
