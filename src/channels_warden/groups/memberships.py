@@ -204,25 +204,47 @@ async def leave_many(connections: Iterable[Connection], group: str, reason: str)
                 await connection.close_live(ServiceUnavailable(f"group_discard({group!r}) failed"))
             continue
         told.extend(members)
-    await in_lanes(told, lambda member: tell_left(member[0], member[1], reason))
+    # Every client first: a consumer's inbox that pushes back (ChannelFull) must not delay them.
+    await in_lanes(told, lambda member: tell_client_left(member[0], member[1], reason))
+    await in_lanes(told, lambda member: tell_consumer_left(member[0], member[1], reason))
     return left
 
 
 async def tell_left(connection: Connection, membership: Membership, reason: str) -> None:
     """Send ``{"type": "warden.left", "group": ..., "reason": ...}`` to the client and the consumer."""
-    frame = {"type": "warden.left", "group": membership.group, "reason": reason}
-    # Bounded: a client that stops reading must not hold up the revocation's other sockets (the
-    # group is already left; only the frame is lost, and the socket's own close deals with it).
+    await tell_client_left(connection, membership, reason)
+    await tell_consumer_left(connection, membership, reason)
+
+
+def _left_frame(membership: Membership, reason: str) -> dict[str, str]:
+    return {"type": "warden.left", "group": membership.group, "reason": reason}
+
+
+async def tell_client_left(connection: Connection, membership: Membership, reason: str) -> None:
+    """The client's ``warden.left`` frame, within ``CLOSE_TIMEOUT``.
+
+    Bounded: a client that stops reading must not hold up the revocation's other sockets (the group
+    is already left; only the frame is lost, and the socket's own close deals with it).
+    """
     timeout = float(connection.settings.CLOSE_TIMEOUT)
+    message = {"type": "websocket.send", "text": dumps(_left_frame(membership, reason))}
     try:
-        await asyncio.wait_for(connection.send({"type": "websocket.send", "text": dumps(frame)}), timeout)
+        await asyncio.wait_for(connection.send(message), timeout)
     except Exception as exc:  # noqa: BLE001  (the client may be gone; the group is left either way)
         logger.debug("warden.left to %s: %r", connection.scope.get("path"), exc)
-    if membership.notify_consumer and not connection.closed:
-        try:
-            await send_when_room(membership.layer, membership.channel_name, frame, within=timeout)
-        except Exception as exc:  # noqa: BLE001
-            logger.debug("warden.left to the consumer of %s: %r", connection.scope.get("path"), exc)
+
+
+async def tell_consumer_left(connection: Connection, membership: Membership, reason: str) -> None:
+    """The consumer's ``warden.left`` message (the mixin's ``group_left``), waiting out ``ChannelFull``."""
+    if not membership.notify_consumer or connection.closed:
+        return
+    timeout = float(connection.settings.CLOSE_TIMEOUT)
+    try:
+        await send_when_room(
+            membership.layer, membership.channel_name, _left_frame(membership, reason), within=timeout
+        )
+    except Exception as exc:  # noqa: BLE001
+        logger.debug("warden.left to the consumer of %s: %r", connection.scope.get("path"), exc)
 
 
 async def leave_all(connection: Connection) -> None:
