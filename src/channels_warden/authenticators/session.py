@@ -5,13 +5,13 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.utils.crypto import constant_time_compare
 
 from .._types import Scope
+from ..batching import each_in_one_hop, loader_for
 from ..credentials import Credential
 from ..exceptions import AuthenticationFailed, PermissionDenied
 from ..identity import CredentialInfo
@@ -79,9 +79,10 @@ class SessionAuthenticator(BaseAuthenticator):
     async def authenticate(
         self, credential: Credential, scope: Scope, user_cache: CacheConfig | None = None
     ) -> AuthResult | None:
-        result: AuthResult | None = await database_sync_to_async(self.authenticate_sync)(
-            credential.secret, scope.get("session"), user_cache
-        )
+        # Handshakes that overlap a lookup in flight share the next thread hop (each still reads its
+        # own session row: the session backend is pluggable and loads one session at a time).
+        loader = loader_for(self, "sessions", each_in_one_hop(self.authenticate_sync))
+        result: AuthResult | None = await loader.load((credential.secret, scope.get("session"), user_cache))
         return result
 
     def authenticate_sync(

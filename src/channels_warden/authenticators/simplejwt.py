@@ -10,7 +10,7 @@ user id claim: only a string or an integer that the user model's primary key par
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -20,8 +20,9 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.utils.module_loading import import_string
 
 from .._types import Scope
+from ..batching import loader_for, own_copies
 from ..credentials import Credential
-from ..exceptions import AuthenticationFailed, CredentialExpired, PermissionDenied
+from ..exceptions import AuthenticationFailed, CredentialExpired, PermissionDenied, Rejection
 from ..identity import CredentialInfo
 from .base import AuthResult, BaseAuthenticator
 from .claims import MAX_INTEGER_ID, check_claims, unverified_payload
@@ -105,7 +106,7 @@ class SimpleJWTAuthenticator(BaseAuthenticator):
             token.token = None
             user = api_settings.TOKEN_USER_CLASS(token)
         else:
-            user = await database_sync_to_async(self.load_user)(user_id, token)
+            user = await loader_for(self, "users", self.load_users).load((user_id, token))
         jti = token.payload.get(api_settings.JTI_CLAIM) if api_settings.JTI_CLAIM else None
         exp = token.payload.get("exp")
         return user, CredentialInfo(
@@ -115,19 +116,39 @@ class SimpleJWTAuthenticator(BaseAuthenticator):
         )
 
     def load_user(self, user_id: Any, token: Any) -> Any:
-        """The blocking part (one query); runs in a worker thread."""
+        """One user, blocking: what a batch of one returns (raises its rejection)."""
+        (outcome,) = self.load_users([(user_id, token)])
+        if isinstance(outcome, Rejection):
+            raise outcome
+        return outcome
+
+    def load_users(self, members: Sequence[tuple[Any, Any]]) -> list[Any]:
+        """The blocking part, for a batch of ``(user id, token)``: one query; runs in a worker thread.
+
+        Handshakes that arrive while a lookup is in flight share the next one
+        (:mod:`~channels_warden.batching`); each gets its own user instance and its own verdict.
+        """
         from rest_framework_simplejwt.settings import api_settings
         from rest_framework_simplejwt.utils import get_md5_hash_password
 
-        model = get_user_model()
-        try:
-            user = model._default_manager.get(**{api_settings.USER_ID_FIELD: user_id})
-        except model.DoesNotExist:
-            raise AuthenticationFailed("JWT names a user that does not exist") from None
-        if api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
-            raise PermissionDenied("JWT user is inactive")
-        if api_settings.CHECK_REVOKE_TOKEN and token.payload.get(
-            api_settings.REVOKE_TOKEN_CLAIM
-        ) != get_md5_hash_password(user.password):
-            raise AuthenticationFailed("JWT issued before the user's password changed")
-        return user
+        field = api_settings.USER_ID_FIELD
+        found = {
+            getattr(user, field): user
+            for user in get_user_model()._default_manager.filter(
+                **{f"{field}__in": {user_id for user_id, _ in members}}
+            )
+        }
+        outcomes: list[Any] = []
+        for user_id, token in members:
+            user = found.get(user_id)
+            if user is None:
+                outcomes.append(AuthenticationFailed("JWT names a user that does not exist"))
+            elif api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
+                outcomes.append(PermissionDenied("JWT user is inactive"))
+            elif api_settings.CHECK_REVOKE_TOKEN and token.payload.get(
+                api_settings.REVOKE_TOKEN_CLAIM
+            ) != get_md5_hash_password(user.password):
+                outcomes.append(AuthenticationFailed("JWT issued before the user's password changed"))
+            else:
+                outcomes.append(user)
+        return own_copies(outcomes)
