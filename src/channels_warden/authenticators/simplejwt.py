@@ -11,6 +11,7 @@ user id claim: only a string or an integer that the user model's primary key par
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -26,8 +27,14 @@ from ..exceptions import AuthenticationFailed, CredentialExpired, PermissionDeni
 from ..identity import CredentialInfo
 from .base import AuthResult, BaseAuthenticator
 from .claims import MAX_INTEGER_ID, check_claims, unverified_payload
+from .jwt_fast import decode, prepared_for
 
 MODES = ("database", "stateless")
+
+
+@lru_cache(maxsize=16)
+def _token_class(path: str) -> Any:
+    return import_string(path)
 
 
 def checked_user_id(value: object, field_name: str) -> Any:
@@ -55,6 +62,9 @@ class SimpleJWTAuthenticator(BaseAuthenticator):
             ``TOKEN_USER_CLASS`` from the claims (a deactivated user keeps access until ``exp``).
         token_class: import path of the token class to validate with (``AccessToken`` by default).
         schemes: credential schemes claimed; ``bearer`` by default.
+        fast_path: verify with PyJWT directly, the key prepared once (:mod:`.jwt_fast`), then
+            SimpleJWT's own ``Token.verify``; ``False`` always calls ``token_class(raw)``. Token
+            classes with a verify of their own (blacklist mixin) and JWK set URLs always use SimpleJWT.
     """
 
     name = "simplejwt"
@@ -66,12 +76,14 @@ class SimpleJWTAuthenticator(BaseAuthenticator):
         mode: Literal["database", "stateless"] = "database",
         token_class: str = "rest_framework_simplejwt.tokens.AccessToken",
         schemes: Iterable[str] | None = None,
+        fast_path: bool = True,
     ) -> None:
         super().__init__(schemes)
         if mode not in MODES:
             raise ImproperlyConfigured(f"SimpleJWTAuthenticator mode must be one of {MODES}, not {mode!r}.")
         self.mode = mode
         self.token_class_path = token_class
+        self.fast_path = fast_path
 
     def validate(self, raw: str) -> Any:
         """Return SimpleJWT's validated token, or raise the matching rejection."""
@@ -81,9 +93,10 @@ class SimpleJWTAuthenticator(BaseAuthenticator):
         check_claims(
             unverified_payload(raw), string_claims=(api_settings.JTI_CLAIM, api_settings.TOKEN_TYPE_CLAIM)
         )
-        token_class = import_string(self.token_class_path)
+        token_class = _token_class(self.token_class_path)
+        prepared = prepared_for(token_class) if self.fast_path else None
         try:
-            return token_class(raw)
+            return token_class(raw) if prepared is None else decode(prepared, token_class, raw)
         except ExpiredTokenError:
             raise CredentialExpired("JWT expired") from None
         except TokenError as exc:
