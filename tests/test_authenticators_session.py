@@ -414,3 +414,77 @@ def test_cached_users_expire_and_purges_are_scoped(make_user: Any) -> None:
         identity_cache.put_user(MODEL_BACKEND, each, config=short, generation=identity_cache.generation)
     assert len(identity_cache._users) == 1
     identity_cache.clear()
+
+
+# -- signed-cookie sessions: no thread hop when the user is cached ---------------------------------
+
+SIGNED = "django.contrib.sessions.backends.signed_cookies"
+
+
+def _signed_session(user: Any) -> str:
+    store = import_module(SIGNED).SessionStore()
+    store.update(
+        {
+            SESSION_KEY: str(user.pk),
+            BACKEND_SESSION_KEY: django_settings.AUTHENTICATION_BACKENDS[0],
+            HASH_SESSION_KEY: user.get_session_auth_hash(),
+        }
+    )
+    store.save()
+    return str(store.session_key)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_signed_cookie_session_with_a_cached_user_makes_no_thread_hop(
+    make_user: Any, user_cache: CacheConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first handshake loads the user in a hop; the next is judged on the event loop alone."""
+    from channels.db import database_sync_to_async
+
+    user = await database_sync_to_async(make_user)()
+    credential = Credential(scheme="session", secret=_signed_session(user), transport="session")
+    first, _ = await SessionAuthenticator(engine=SIGNED).authenticate(credential, {}, user_cache=user_cache)
+
+    def no_hop(*args: Any) -> Any:
+        raise AssertionError("a thread hop was made")
+
+    monkeypatch.setattr(SessionAuthenticator, "authenticate_sync", no_hop)
+    second, info = await SessionAuthenticator(engine=SIGNED).authenticate(
+        credential, {}, user_cache=user_cache
+    )
+    assert (first.pk, second.pk, info.session_key) == (user.pk, user.pk, credential.secret)
+    assert second is not first
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_signed_cookie_on_the_loop_still_checks_the_auth_hash(
+    make_user: Any, user_cache: CacheConfig
+) -> None:
+    """A session signed before a password change is refused from the cache too (auth hash)."""
+    from channels.db import database_sync_to_async
+
+    user = await database_sync_to_async(make_user)()
+    stale = _signed_session(user)
+    await SessionAuthenticator(engine=SIGNED).authenticate(
+        Credential(scheme="session", secret=stale, transport="session"), {}, user_cache=user_cache
+    )
+    cached = identity_cache.get_user(django_settings.AUTHENTICATION_BACKENDS[0], user.pk)
+    cached.password = "pbkdf2_sha256$1$salt$changed"
+    identity_cache.put_user(
+        django_settings.AUTHENTICATION_BACKENDS[0],
+        cached,
+        config=user_cache,
+        generation=identity_cache.generation,
+    )
+    with pytest.raises(AuthenticationFailed) as exc_info:
+        await SessionAuthenticator(engine=SIGNED).authenticate(
+            Credential(scheme="session", secret=stale, transport="session"), {}, user_cache=user_cache
+        )
+    assert exc_info.value.detail == "session auth hash mismatch (password changed)"
+
+
+def test_engine_option_reads_the_cookie_with_that_engine(make_user: Any) -> None:
+    """With the database engine configured, engine= reads a signed cookie all the same."""
+    user = make_user()
+    admitted, _ = SessionAuthenticator(engine=SIGNED).authenticate_sync(_signed_session(user))
+    assert admitted == user

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from importlib import import_module
 from typing import Any
 
@@ -17,6 +18,11 @@ from ..exceptions import AuthenticationFailed, PermissionDenied
 from ..identity import CredentialInfo
 from ..identity_cache import CacheConfig, identity_cache
 from .base import AuthResult, BaseAuthenticator
+
+#: Session engines that read a session without I/O (the cookie itself holds it, signed).
+LOOP_ENGINES = frozenset({"django.contrib.sessions.backends.signed_cookies"})
+#: What :meth:`SessionAuthenticator.check` returns when the user would need a query.
+USER_NOT_CACHED = object()
 
 
 def _load(session: Any) -> dict[str, Any] | None:
@@ -76,9 +82,20 @@ class SessionAuthenticator(BaseAuthenticator):
     #: The session itself is never cached, the user it names may be (``user_cache``).
     caches_users = True
 
+    def __init__(self, schemes: Iterable[str] | None = None, engine: str | None = None) -> None:
+        super().__init__(schemes)
+        #: The session engine to read the cookie with; ``None``: ``settings.SESSION_ENGINE``.
+        self.engine = engine
+
     async def authenticate(
         self, credential: Credential, scope: Scope, user_cache: CacheConfig | None = None
     ) -> AuthResult | None:
+        if user_cache is not None and (self.engine or settings.SESSION_ENGINE) in LOOP_ENGINES:
+            # A signed-cookie session is read without I/O; with its user cached the whole check
+            # runs on the event loop, with no thread hop.
+            found = self.check(credential.secret, scope.get("session"), user_cache, cached_only=True)
+            if found is not USER_NOT_CACHED:
+                return found  # type: ignore[return-value]
         # Handshakes that overlap a lookup in flight share the next thread hop (each still reads its
         # own session row: the session backend is pluggable and loads one session at a time).
         loader = loader_for(self, "sessions", each_in_one_hop(self.authenticate_sync))
@@ -89,10 +106,18 @@ class SessionAuthenticator(BaseAuthenticator):
         self, session_key: str, session: Any = None, user_cache: CacheConfig | None = None
     ) -> AuthResult | None:
         """The blocking part; runs in a worker thread."""
+        found = self.check(session_key, session, user_cache, cached_only=False)
+        return found  # type: ignore[return-value]
+
+    def check(
+        self, session_key: str, session: Any, user_cache: CacheConfig | None, *, cached_only: bool
+    ) -> AuthResult | object | None:
+        """The whole check; with ``cached_only``, :data:`USER_NOT_CACHED` instead of loading a user."""
         from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, load_backend
 
-        if session is None or session.session_key != session_key:
-            session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+        engine = self.engine or settings.SESSION_ENGINE
+        if session is None or session.session_key != session_key or engine != settings.SESSION_ENGINE:
+            session = import_module(engine).SessionStore(session_key)
         data = _load(session)
         if data is None:
             raise AuthenticationFailed("session does not exist or has expired")
@@ -104,6 +129,8 @@ class SessionAuthenticator(BaseAuthenticator):
             raise AuthenticationFailed("session names an authentication backend that is not configured")
         user = None if user_cache is None else identity_cache.get_user(backend_path, user_id)
         if user is None:
+            if cached_only:
+                return USER_NOT_CACHED
             generation = identity_cache.generation
             user = load_backend(backend_path).get_user(user_id)
             if user is None:
