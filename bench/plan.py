@@ -48,8 +48,8 @@ class Plan:
     min_rounds: int = 4
     max_rounds: int = 10
     ci_target: float = 0.03
-    handshake_seconds: float = 200.0
-    echo_seconds: float = 40.0
+    handshake_seconds: float = 150.0
+    echo_seconds: float = 30.0
     handshakes: int = 250
     latency_handshakes: int = 50
     concurrency: int = 16

@@ -70,7 +70,7 @@ REPRODUCE = """## Reproduce
 
 ```sh
 make bench         # full run: both servers, 4-10 rounds (until every CPU interval on uvicorn is within
-                   # ± 0.03 or 200 s have passed), 1k/5k/10k idle connections; under 10 minutes
+                   # ± 0.03 or 150 s have passed), 1k/5k/10k idle connections; under 10 minutes
 make bench-quick   # quick run: 3-6 smaller rounds, fewer echo/memory configurations, 1k idle connections;
                    # about 2 minutes, for a first look (its targets at 10k connections are "not measured")
 python -m bench.report bench/results/<run>.json   # regenerate this page and the chart from a stored run
@@ -372,9 +372,12 @@ def chart(results: dict[str, Any], path: Path) -> Path | None:
         positions = [row + index * height for row in range(len(names))]
         colors = [(warden_colors if name.startswith("warden_") else peer_colors)[index % 3] for name in names]
         axes.barh(positions, values, height=height, color=colors, xerr=errors, ecolor="black", capsize=2)
-        for position, value, name in zip(positions, values, names, strict=True):
-            text = "fails" if "error" in (handshakes[server].get(name) or {}) else f"{value:.2f}"
-            axes.text(max(value, 0) + 0.01, position, f"{server}: {text}", va="center", fontsize=7)
+        for position, value, error, name in zip(positions, values, errors, names, strict=True):
+            text = (
+                "fails" if "error" in (handshakes[server].get(name) or {}) else f"{value:.2f} ± {error:.2f}"
+            )
+            x = min(max(value, 0) + error, 1.2) + 0.01
+            axes.text(x, position, f"{server}: {text}", va="center", fontsize=7)
     from matplotlib.patches import Patch
 
     legend = [Patch(color=warden_colors[i % 3], label=f"warden, {s}") for i, s in enumerate(servers)]
@@ -386,11 +389,8 @@ def chart(results: dict[str, Any], path: Path) -> Path | None:
     axes.axvline(1.0, color="black", linewidth=0.8)
     for bound in (0.80, 0.90, 0.95, 0.97):
         axes.axvline(bound, color="#d62728", linewidth=0.6, linestyle=":")
-    axes.set_xlim(0, 1.25)
-    axes.set_xlabel(
-        "no-auth CPU per handshake / configuration's (same run, 95 % interval);"
-        " dotted: targets 0.80 / 0.90 / 0.95 / 0.97"
-    )
+    axes.set_xlim(0, 1.45)
+    axes.set_xlabel("no-auth's CPU per handshake / the configuration's (95 % interval); targets dotted")
     axes.set_title(
         f"channels-warden handshakes vs no auth and peers ({results['mode']} run, {results['started'][:10]})",
         fontsize=10,

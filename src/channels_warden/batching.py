@@ -11,8 +11,8 @@ has never seen, and each database-backed lookup would pay a thread hop and a que
   (``filter(key__in=...)``, ``select_related``);
 * each member gets exactly what a lookup of its own would have returned (a result or its own
   rejection): the batch function answers per key;
-* if the batch itself fails (the database is down, a bug), every member fails with that error, which
-  the middleware turns into a 4500: fail closed, never anonymous.
+* if the batch itself fails (the database is down, a bug), every member fails with a copy of that
+  error, which the middleware logs with the member's path and turns into a 4500: fail closed.
 
 A loader belongs to one authenticator instance and keeps its state per event loop, so a test suite
 that runs each test in a new loop, or a server with several loops, never mixes futures of two loops.
@@ -31,15 +31,14 @@ from typing import Generic, TypeVar
 from channels.db import database_sync_to_async
 from django.db.models import Model
 
-from .exceptions import Rejection, ServiceUnavailable
-
 logger = logging.getLogger("channels_warden.batching")
 
 K = TypeVar("K")
 V = TypeVar("V")
 
-#: Runs in a worker thread: the outcome of every key, in the order given (duplicates allowed).
-BatchFunction = Callable[[Sequence[K]], Sequence["V | Rejection"]]
+#: Runs in a worker thread: the outcome of every key, in the order given (duplicates allowed): the
+#: value a lone lookup returns, or the exception (usually a rejection) it raises.
+BatchFunction = Callable[[Sequence[K]], Sequence["V | Exception"]]
 
 #: A storm of thousands does not become one query with thousands of parameters (SQLite allows 32766,
 #: Oracle 1000 in an IN list): larger batches go in slices, in the same hop.
@@ -79,22 +78,17 @@ def each_in_one_hop(function: Callable[..., V]) -> BatchFunction[tuple[object, .
     """A batch function that calls ``function(*key)`` for every member, in the same worker thread.
 
     For lookups that cannot be merged into one query (a session backend, knox's digest compare), the
-    members still share the thread hop. A member's rejection is its own; an unexpected error fails
-    that member closed (4500), as it would have alone.
+    members still share the thread hop. A member's rejection or error is its own and is raised in
+    that member's task, exactly as it would have been alone (an error: 4500, logged with its path).
     """
 
-    def run(keys: Sequence[tuple[object, ...]]) -> list[V | Rejection]:
-        outcomes: list[V | Rejection] = []
+    def run(keys: Sequence[tuple[object, ...]]) -> list[V | Exception]:
+        outcomes: list[V | Exception] = []
         for key in keys:
             try:
                 outcomes.append(function(*key))
-            except Rejection as exc:
+            except Exception as exc:  # noqa: BLE001 - raised again in the member's own task
                 outcomes.append(exc)
-            except Exception as exc:
-                logger.exception("a credential lookup failed; refusing it")
-                refusal = ServiceUnavailable("credential lookup failed")
-                refusal.__cause__ = exc
-                outcomes.append(refusal)
         return outcomes
 
     return run
@@ -170,18 +164,27 @@ class BatchLoader(Generic[K, V]):
             outcomes = await database_sync_to_async(self.fetch)(keys)
             if len(outcomes) != len(keys):
                 raise RuntimeError(f"batch function returned {len(outcomes)} outcomes for {len(keys)} keys")
-        except Exception as exc:  # every member fails closed (4500), each with a rejection of its own
-            logger.exception("a batch of %d credential lookups failed; refusing all of them", len(keys))
+        except Exception as exc:  # noqa: BLE001 - every member fails closed with a copy of it
+            logger.warning("a batch of %d credential lookups failed: %r", len(keys), exc)
             for _, future in batch:
                 if not future.done():
-                    refusal = ServiceUnavailable("credential lookup failed")
-                    refusal.__cause__ = exc
-                    future.set_exception(refusal)
+                    future.set_exception(_own_exception(exc))
             return
         for (_, future), outcome in zip(batch, outcomes, strict=True):
             if future.done():  # the caller was cancelled
                 continue
-            if isinstance(outcome, Rejection):
+            if isinstance(outcome, Exception):
                 future.set_exception(outcome)
             else:
                 future.set_result(outcome)
+
+
+def _own_exception(exc: Exception) -> Exception:
+    """A copy of ``exc`` caused by it, so that members raising it in their tasks do not share one
+    traceback; the middleware logs each member's failure with its path and refuses it with 4500."""
+    try:
+        member = copy.copy(exc)
+    except Exception:  # noqa: BLE001 - an exception that cannot be copied is shared as it is
+        return exc
+    member.__cause__ = exc
+    return member
