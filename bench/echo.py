@@ -8,7 +8,6 @@ narrower than ``plan.ci_target`` or ``plan.echo_seconds`` have passed.
 
 from __future__ import annotations
 
-import asyncio
 import random
 import time
 from collections.abc import Callable
@@ -23,7 +22,6 @@ from .stats import Interval, converged, cost_ratio, format_interval, interval, i
 
 Log = Callable[[str], None]
 PRIMARY_SERVER = "uvicorn"
-SETTLE_SECONDS = 0.03
 
 
 async def _measure(plan: Plan, pools: Pools, config: Config, server: Process) -> tuple[float, float]:
@@ -31,10 +29,9 @@ async def _measure(plan: Plan, pools: Pools, config: Config, server: Process) ->
     attempts = fresh_attempts(config, server.port, pools, plan.echo_sockets, None)
     sockets = await open_many(server.port, attempts, plan.echo_sockets)
     try:
-        await asyncio.sleep(SETTLE_SECONDS)
-        before = server.cpu_seconds()
+        before = await server.settled_cpu_seconds()
         rate = await echo_load(sockets, plan.echo_frames)
-        cpu = server.cpu_seconds() - before
+        cpu = await server.settled_cpu_seconds() - before
     finally:
         await close_all(sockets)
     return rate, max(cpu, 0.01) / (plan.echo_sockets * plan.echo_frames)

@@ -32,8 +32,6 @@ from .stats import Interval, converged, cost_ratio, interval, inverted, median, 
 
 Log = Callable[[str], None]
 PRIMARY_SERVER = "uvicorn"
-#: Let the server finish a batch's teardown (the consumers' disconnect hop) before reading its CPU.
-SETTLE_SECONDS = 0.03
 
 
 @dataclass
@@ -75,12 +73,10 @@ class HandshakeBench:
     async def measure(self, config: Config, server: Process) -> Measurement:
         plan = self.plan
         attempts = await self.attempts(config, server, plan.handshakes + plan.latency_handshakes)
-        await asyncio.sleep(SETTLE_SECONDS)
-        cpu_before = server.cpu_seconds()
+        cpu_before = await server.settled_cpu_seconds()
         rate_batch = await run_handshakes(server.port, attempts[: plan.handshakes], plan.concurrency)
         latency_batch = await run_handshakes(server.port, attempts[plan.handshakes :], 1)
-        await asyncio.sleep(SETTLE_SECONDS)
-        cpu = server.cpu_seconds() - cpu_before
+        cpu = await server.settled_cpu_seconds() - cpu_before
         latencies = latency_batch.latencies or [float("nan")]
         done = rate_batch.count + latency_batch.count - len(rate_batch.failures) - len(latency_batch.failures)
         return Measurement(

@@ -126,6 +126,21 @@ class Process:
         """User + system CPU time of the server so far (all its threads), from ``/proc/<pid>/stat``."""
         return cpu_seconds_from_stat(Path(f"/proc/{self.pid}/stat").read_text(), CLOCK_TICKS)
 
+    async def settled_cpu_seconds(self, step: float = 0.02, limit: float = 0.5) -> float:
+        """The server's CPU time once it has gone idle (two reads ``step`` apart agree), or after ``limit``.
+
+        Read around a timed batch, it makes sure the batch's teardown (and, before it, untimed work
+        such as priming warm tokens or minting tickets) is counted where it belongs.
+        """
+        deadline = time.monotonic() + limit
+        last = self.cpu_seconds()
+        while True:
+            await asyncio.sleep(step)
+            now = self.cpu_seconds()
+            if now == last or time.monotonic() >= deadline:
+                return now
+            last = now
+
     def stop(self) -> None:
         """Terminate; kill after a short grace period (nothing in a bench server needs a clean exit).
 
