@@ -118,6 +118,17 @@ def test_a_batch_agrees_with_one_by_one_lookups(make_user: Any, django_assert_nu
     assert "auth_token" not in outcomes[0][0]._state.fields_cache
 
 
+def test_lone_lookups_agree_with_one_by_one_lookups(make_user: Any) -> None:
+    """Lone lookups (the learned statement after the first two) give the same verdicts as get()."""
+    valid = Token.objects.create(user=make_user("valid"))
+    inactive = Token.objects.create(user=make_user("inactive", is_active=False))
+    keys = [valid.key, inactive.key, "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b", valid.key.upper()] * 2
+    authenticator = DRFTokenAuthenticator()
+    outcomes = [authenticator.authenticate_many([key])[0] for key in keys]
+    assert [_verdict(outcome) for outcome in outcomes] == [_one_by_one(key) for key in keys]
+    assert "auth_token" not in outcomes[4][0]._state.fields_cache
+
+
 async def test_concurrent_handshakes_share_one_hop(make_user: Any) -> None:
     """Six handshakes authenticating at once make one or two hops, not six."""
     create = database_sync_to_async(lambda n: Token.objects.create(user=make_user(f"u{n}")))

@@ -9,6 +9,7 @@ from django.apps import apps
 
 from .._types import Scope
 from ..batching import loader_for, own_copies
+from ..compiled import lookup_for
 from ..credentials import Credential
 from ..exceptions import AuthenticationFailed, PermissionDenied, Rejection
 from ..identity import CredentialInfo
@@ -49,10 +50,13 @@ class DRFTokenAuthenticator(BaseAuthenticator):
     def authenticate_many(self, keys: Sequence[str]) -> list[AuthResult | Rejection]:
         """The blocking part, for a batch: one query for every key; runs in a worker thread."""
         model = apps.get_model(self.model)
-        found = {
-            token.key: token
-            for token in model._default_manager.select_related("user").filter(key__in=set(keys))
-        }
+        lookup = lookup_for(
+            self,
+            model,
+            "key",
+            lambda values: model._default_manager.select_related("user").filter(key__in=values),
+        )
+        found = {token.key: token for token in lookup.fetch(list(dict.fromkeys(keys)))}
         outcomes: list[Any] = []
         for key in keys:
             token = found.get(key)  # exact match: a case-insensitive collation grants nothing more

@@ -22,6 +22,7 @@ from django.utils.module_loading import import_string
 
 from .._types import Scope
 from ..batching import loader_for, own_copies
+from ..compiled import lookup_for
 from ..credentials import Credential
 from ..exceptions import AuthenticationFailed, CredentialExpired, PermissionDenied, Rejection
 from ..identity import CredentialInfo
@@ -145,12 +146,12 @@ class SimpleJWTAuthenticator(BaseAuthenticator):
         from rest_framework_simplejwt.utils import get_md5_hash_password
 
         field = api_settings.USER_ID_FIELD
-        found = {
-            getattr(user, field): user
-            for user in get_user_model()._default_manager.filter(
-                **{f"{field}__in": {user_id for user_id, _ in members}}
-            )
-        }
+        model = get_user_model()
+        lookup = lookup_for(
+            self, model, field, lambda values: model._default_manager.filter(**{f"{field}__in": values})
+        )
+        wanted = list(dict.fromkeys(user_id for user_id, _ in members))
+        found = {getattr(user, field): user for user in lookup.fetch(wanted)}
         outcomes: list[Any] = []
         for user_id, token in members:
             user = found.get(user_id)
