@@ -15,6 +15,7 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from channels_warden.authenticators.session import SessionAuthenticator
+from channels_warden.compiled import _LOOKUPS
 from channels_warden.credentials import Credential
 from channels_warden.exceptions import AuthenticationFailed, PermissionDenied
 from channels_warden.identity_cache import CacheConfig, identity_cache
@@ -488,3 +489,28 @@ def test_engine_option_reads_the_cookie_with_that_engine(make_user: Any) -> None
     user = make_user()
     admitted, _ = SessionAuthenticator(engine=SIGNED).authenticate_sync(_signed_session(user))
     assert admitted == user
+
+
+def test_one_authenticator_judges_like_django_once_its_statements_are_learned(
+    make_user: Any, django_assert_num_queries: Any
+) -> None:
+    """After two sessions teach the statements: valid, expired, flushed and deactivated, as get_user."""
+    authenticator = SessionAuthenticator()
+    users = [make_user(f"user{n}") for n in range(5)]
+    keys = [session_key_for(user) for user in users]
+    for key in keys[:2]:
+        authenticator.authenticate_sync(key)
+    with django_assert_num_queries(2):
+        admitted, info = authenticator.authenticate_sync(keys[2])
+    assert (admitted.pk, info.session_key) == (users[2].pk, keys[2])
+    learned = _LOOKUPS[authenticator].values()
+    assert [lookup._statements["default"] is not None for lookup in learned] == [True, True]
+    Session.objects.filter(pk=keys[3]).update(expire_date=timezone.now() - timedelta(seconds=1))
+    with pytest.raises(AuthenticationFailed, match="session does not exist or has expired"):
+        authenticator.authenticate_sync(keys[3])
+    with pytest.raises(AuthenticationFailed, match="session does not exist or has expired"):
+        authenticator.authenticate_sync("x" * 32)
+    users[4].is_active = False
+    users[4].save()
+    with pytest.raises(PermissionDenied, match="session user is inactive"):
+        authenticator.authenticate_sync(keys[4])

@@ -9,10 +9,12 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from .._types import Scope
 from ..batching import each_in_one_hop, loader_for
+from ..compiled import lookup_for
 from ..credentials import Credential
 from ..exceptions import AuthenticationFailed, PermissionDenied
 from ..identity import CredentialInfo
@@ -25,7 +27,44 @@ LOOP_ENGINES = frozenset({"django.contrib.sessions.backends.signed_cookies"})
 USER_NOT_CACHED = object()
 
 
-def _load(session: Any) -> dict[str, Any] | None:
+def _session_row(owner: object, session: Any) -> Any:
+    """The database session's row if it exists and has not expired, as ``_get_session_from_db``.
+
+    For Django's own database store the lookup by key is a learned statement
+    (:mod:`~channels_warden.compiled`) and the expiry is compared here, with the same ``>`` as
+    ``expire_date__gt=timezone.now()``; other stores (``cached_db``, subclasses) read it their way.
+    """
+    from django.contrib.sessions.backends.db import SessionStore
+
+    own = getattr(type(session), "_get_session_from_db", None)
+    if own is not getattr(SessionStore, "_get_session_from_db", None):
+        return session._get_session_from_db()
+    model = session.model
+    lookup = lookup_for(
+        owner, model, "session_key", lambda keys: model._default_manager.filter(session_key__in=keys)
+    )
+    rows = lookup.fetch([session.session_key]) if session.session_key else []
+    if not rows or rows[0].expire_date <= timezone.now():
+        session._session_key = None
+        return None
+    return rows[0]
+
+
+def _user(owner: object, backend: Any, user_id: Any) -> Any:
+    """``backend.get_user(user_id)``; for Django's ``ModelBackend`` itself, with a learned statement."""
+    from django.contrib.auth.backends import ModelBackend
+
+    if type(backend) is not ModelBackend:
+        return backend.get_user(user_id)
+    model = get_user_model()
+    lookup = lookup_for(
+        owner, model, model._meta.pk.name, lambda ids: model._default_manager.filter(pk__in=ids)
+    )
+    rows = lookup.fetch([user_id])
+    return rows[0] if rows and backend.user_can_authenticate(rows[0]) else None
+
+
+def _load(session: Any, owner: object = None) -> dict[str, Any] | None:
     """Load the session's data; ``None`` when no such session exists (forged, expired, flushed).
 
     The database backend is read through its own row so that the row's ``expire_date`` (the real
@@ -33,7 +72,7 @@ def _load(session: Any) -> dict[str, Any] | None:
     """
     get_row = getattr(session, "_get_session_from_db", None)
     if get_row is not None:
-        row = get_row()
+        row = get_row() if owner is None else _session_row(owner, session)
         if row is None:
             return None
         data: dict[str, Any] = session.decode(row.session_data)
@@ -118,7 +157,7 @@ class SessionAuthenticator(BaseAuthenticator):
         engine = self.engine or settings.SESSION_ENGINE
         if session is None or session.session_key != session_key or engine != settings.SESSION_ENGINE:
             session = import_module(engine).SessionStore(session_key)
-        data = _load(session)
+        data = _load(session, self)
         if data is None:
             raise AuthenticationFailed("session does not exist or has expired")
         user_id = data.get(SESSION_KEY)
@@ -132,7 +171,7 @@ class SessionAuthenticator(BaseAuthenticator):
             if cached_only:
                 return USER_NOT_CACHED
             generation = identity_cache.generation
-            user = load_backend(backend_path).get_user(user_id)
+            user = _user(self, load_backend(backend_path), user_id)
             if user is None:
                 if _is_inactive_user(user_id):
                     raise PermissionDenied("session user is inactive")
