@@ -21,6 +21,8 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
+from bench.configs import BY_NAME
+
 ORIGIN = b"http://bench.local"
 
 
@@ -31,6 +33,9 @@ def _setup() -> Any:
     import django
 
     django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
     from bench.project.asgi import application
 
     return application
@@ -38,7 +43,12 @@ def _setup() -> Any:
 
 def _scope(route: str, token: str | None, number: int) -> dict[str, Any]:
     headers = [(b"host", b"127.0.0.1:8000"), (b"origin", ORIGIN)]
-    if token is not None:
+    credential = BY_NAME[route].credential
+    if credential == "session":
+        headers.append((b"cookie", f"sessionid={token}".encode()))
+    elif credential == "drf":
+        headers.append((b"authorization", f"Token {token}".encode()))
+    elif token is not None:
         headers.append((b"authorization", f"Bearer {token}".encode()))
     return {
         "type": "websocket",
@@ -76,11 +86,22 @@ async def _hold(application: Any, route: str, tokens: list[str | None]) -> tuple
     return tasks, inboxes
 
 
-async def measure(application: Any, route: str, count: int) -> dict[str, float]:
-    """Bytes per connection by allocation site (``file:line``), with the total under ``"total"``."""
+def _secrets(route: str, count: int, seeded: Any) -> list[str | None]:
     from bench.credentials import jwt_for
 
-    tokens: list[str | None] = [None] * count if route == "baseline" else [jwt_for(1) for _ in range(count)]
+    credential = BY_NAME[route].credential
+    if credential == "none":
+        return [None] * count
+    if credential == "session":
+        return [seeded.session_keys[n % len(seeded.session_keys)] for n in range(count)]
+    if credential == "drf":
+        return [seeded.drf_keys[n % len(seeded.drf_keys)] for n in range(count)]
+    return [jwt_for(seeded.user_ids[n % len(seeded.user_ids)]) for n in range(count)]
+
+
+async def measure(application: Any, route: str, count: int, seeded: Any) -> dict[str, float]:
+    """Bytes per connection by allocation site (``file:line``), with the total under ``"total"``."""
+    tokens = _secrets(route, count, seeded)
     warm_tasks, warm_inboxes = await _hold(application, route, tokens[:20])  # imports, caches, firsts
     for inbox in warm_inboxes:
         inbox.put_nowait({"type": "websocket.disconnect", "code": 1000})
@@ -109,9 +130,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=15)
     args = parser.parse_args(argv)
     application = _setup()
+    from bench.credentials import seed
+
+    seeded = seed(max(args.connections, 600))
     tracemalloc.start(1)
-    plain = asyncio.run(measure(application, "baseline", args.connections))
-    warden = asyncio.run(measure(application, args.route, args.connections))
+    plain = asyncio.run(measure(application, "baseline", args.connections, seeded))
+    warden = asyncio.run(measure(application, args.route, args.connections, seeded))
     print(f"baseline: {plain['total']:.0f} B per connection; {args.route}: {warden['total']:.0f} B")
     print(f"extra per connection: {warden['total'] - plain['total']:+.0f} B; by site (warden - baseline):")
     extra = {site: warden.get(site, 0) - plain.get(site, 0) for site in set(warden) | set(plain)}
