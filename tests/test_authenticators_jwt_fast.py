@@ -206,6 +206,8 @@ def cases(combo: Combination, rng: random.Random) -> Iterator[Callable[[], str]]
     yield lambda: combo.sign_raw({"b64": False, "crit": ["b64"]}, claims)
     yield lambda: combo.sign_raw({}, json.dumps({**combo.claims(), "extra": float("nan")}).encode())
     yield lambda: combo.sign_raw({}, b'{"exp": 1e400}')
+    yield lambda: combo.sign_raw({"x": float("nan")}, json.dumps(combo.claims()).encode())
+    yield lambda: combo.sign_raw({}, json.dumps(combo.claims()).encode().replace(b"}", b', "big": 1e400}'))
 
 
 def verdict(authenticator: SimpleJWTAuthenticator, raw: str, loop: Any) -> tuple[str, Any]:

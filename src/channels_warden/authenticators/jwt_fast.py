@@ -11,6 +11,8 @@ meaning and drops the repeated work:
 * PyJWT still parses the token and validates ``exp``, ``nbf``, ``iat``, ``aud``, ``iss`` and ``jti``
   with the backend's leeway; only the key preparation is skipped and well-formed base64 segments
   are decoded in C (anything unusual goes to PyJWT's own decoder);
+* warden's strict claim checks (:mod:`.claims`) run on the payload PyJWT parsed, before PyJWT's
+  claim checks, instead of on a second parse of the unverified token;
 * SimpleJWT's own ``Token.verify`` then runs on the decoded payload (``exp`` present and not past
   with leeway, the ``JTI_CLAIM``, the token type claim), exactly as ``Token.__init__`` would run it.
 
@@ -23,11 +25,16 @@ from __future__ import annotations
 
 import base64
 import importlib
+import json
 import re
 import sys
 import warnings
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
+
+from ..exceptions import AuthenticationFailed
+from .claims import _refuse_constant, _segment, check_claims
 
 #: A base64url segment without padding; anything else is left to PyJWT's own decoder.
 _SEGMENT = re.compile(rb"[A-Za-z0-9_-]*")
@@ -60,6 +67,13 @@ def _fast_jws_class() -> Any:
             self.warden_algorithm_object = algorithm_object
             self.warden_key = key
 
+        def _load(self, jwt: str | bytes) -> Any:
+            loaded = super()._load(jwt)
+            # Warden's strict reading of the header (no NaN/Infinity), as claims.unverified_payload.
+            raw = jwt.encode() if isinstance(jwt, str) else jwt
+            _segment(raw.split(b".", 1)[0].decode("ascii", "replace"), "header")
+            return loaded
+
         @staticmethod
         def _decode_base64url_segment(segment: bytes, name: str) -> bytes:
             if len(segment) % 4 != 1 and _SEGMENT.fullmatch(segment):
@@ -88,6 +102,40 @@ def _fast_jws_class() -> Any:
                 raise InvalidSignatureError("Signature verification failed")
 
     return PreparedJWS
+
+
+def _fast_jwt_class() -> Any:
+    from jwt import PyJWT
+
+    class PreparedJWT(PyJWT):
+        """PyJWT whose payload is read strictly and whose claim types are checked before PyJWT's checks.
+
+        Exactly what ``claims.check_claims(unverified_payload(raw))`` judged before SimpleJWT ran,
+        without parsing the payload twice: a payload PyJWT accepts is the one the pre-check read.
+        """
+
+        def _decode_payload(self, decoded: dict[str, Any]) -> dict[str, Any]:
+            from rest_framework_simplejwt.settings import api_settings
+
+            try:
+                payload = json.loads(decoded["payload"], parse_constant=_refuse_constant)
+            except (ValueError, RecursionError):
+                raise AuthenticationFailed("JWT payload is not base64url-encoded JSON") from None
+            if not isinstance(payload, dict):
+                raise AuthenticationFailed("JWT header or payload is not a JSON object")
+            check_claims(payload, string_claims=(api_settings.JTI_CLAIM, api_settings.TOKEN_TYPE_CLAIM))
+            return payload
+
+    return PreparedJWT
+
+
+@cache
+def checks_claims() -> bool:
+    """Whether this PyJWT calls the hooks the fast path uses to check claims (2.x: ``_load``,
+    ``_decode_payload``); if not, the caller runs :func:`.claims.check_claims` itself first."""
+    from jwt import PyJWS, PyJWT
+
+    return callable(getattr(PyJWS, "_load", None)) and callable(getattr(PyJWT, "_decode_payload", None))
 
 
 def _backend_of(token_class: Any) -> Any:
@@ -133,7 +181,7 @@ def _prepare(token_class: Any, backend: Any) -> _Prepared | None:
         from jwt.warnings import InsecureKeyLengthWarning
 
         warnings.warn(message, InsecureKeyLengthWarning, stacklevel=3)
-    decoder = jwt.PyJWT()
+    decoder = _fast_jwt_class()()
     decoder._jws = _fast_jws_class()(backend.algorithm, algorithm_object, key)
     return _Prepared(backend, decoder, key, backend.algorithm, backend.audience, backend.issuer, leeway)
 

@@ -28,7 +28,7 @@ from ..exceptions import AuthenticationFailed, CredentialExpired, PermissionDeni
 from ..identity import CredentialInfo
 from .base import AuthResult, BaseAuthenticator
 from .claims import MAX_INTEGER_ID, check_claims, unverified_payload
-from .jwt_fast import decode, prepared_for
+from .jwt_fast import checks_claims, decode, prepared_for
 
 MODES = ("database", "stateless")
 
@@ -91,11 +91,14 @@ class SimpleJWTAuthenticator(BaseAuthenticator):
         from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
         from rest_framework_simplejwt.settings import api_settings
 
-        check_claims(
-            unverified_payload(raw), string_claims=(api_settings.JTI_CLAIM, api_settings.TOKEN_TYPE_CLAIM)
-        )
         token_class = _token_class(self.token_class_path)
         prepared = prepared_for(token_class) if self.fast_path else None
+        if prepared is None or not checks_claims():
+            check_claims(
+                unverified_payload(raw), string_claims=(api_settings.JTI_CLAIM, api_settings.TOKEN_TYPE_CLAIM)
+            )
+        elif (dots := raw.count(".")) != 2:  # the fast path checks claims on PyJWT's own parse
+            raise AuthenticationFailed(f"JWT has {dots + 1} segments, not 3")
         try:
             return token_class(raw) if prepared is None else decode(prepared, token_class, raw)
         except ExpiredTokenError:
