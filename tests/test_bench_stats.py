@@ -171,3 +171,20 @@ def test_per_frame_target_reads_the_cpu_overhead() -> None:
     (frame,) = [t for t in evaluate(echo) if t["id"] == "per_frame"]
     assert (frame["met"], frame["measured"]) == (True, "2.5 ± 1.0 % CPU; throughput 8.0 %")
     assert frame["note"] == "the bound is inside the interval"
+
+
+def test_compare_marks_runs_that_agree_within_their_intervals() -> None:
+    """Two runs: overlapping intervals agree, disjoint ones do not, and the count says so."""
+    from bench.compare import table
+
+    def run(stateless: float, drf: float) -> dict[str, object]:
+        figures = {
+            "warden_jwt_stateless_cold": {"cpu_rate_ratio": {"mean": stateless, "ci95": 0.02, "samples": 6}},
+            "warden_drf_cold": {"cpu_rate_ratio": {"mean": drf, "ci95": 0.01, "samples": 6}},
+        }
+        return {"handshakes": {"uvicorn": figures}}
+
+    lines = table(run(0.90, 0.70), run(0.93, 0.75), ("a", "b")).splitlines()
+    assert lines[2] == "| warden: SimpleJWT stateless (cold) | 0.900 ± 0.020 | 0.930 ± 0.020 | yes |"
+    assert lines[3] == "| warden: DRF token (cold) | 0.700 ± 0.010 | 0.750 ± 0.010 | **no** |"
+    assert lines[-1] == "1 of 2 figures agree within their 95 % intervals."
