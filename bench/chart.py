@@ -56,7 +56,7 @@ def chart(results: dict[str, Any], path: Path) -> Path | None:
     axes.axvline(1.0, color="black", linewidth=0.8)
     for bound in (0.80, 0.90, 0.95, 0.97):
         axes.axvline(bound, color="#d62728", linewidth=0.6, linestyle=":")
-    axes.set_xlim(0, 1.45)
+    axes.set_xlim(0, 1.6)
     axes.set_xlabel("no-auth's CPU per handshake / the configuration's (95 % interval); targets dotted")
     axes.set_title(
         f"channels-warden handshakes vs no auth and peers ({results['mode']} run, {results['started'][:10]})",
