@@ -86,3 +86,26 @@ def test_lookup_for_keeps_one_lookup_per_owner_model_and_field() -> None:
     first = lookup_for(owner, Token, "key", tokens_by_key)
     assert lookup_for(owner, Token, "key", tokens_by_key) is first
     assert vars(owner) == {}
+
+
+class ReadFromPostgres:
+    """Routes every read to the ``postgres`` alias."""
+
+    def db_for_read(self, model: Any, **hints: Any) -> str:
+        return "postgres"
+
+
+@pytest.mark.django_db(databases=["default", "postgres"])
+def test_the_learned_statement_runs_on_postgresql(settings: Any, django_user_model: Any) -> None:
+    """On PostgreSQL (psycopg's parameters, its own converters) the learned statement finds the same rows."""
+    settings.DATABASE_ROUTERS = [f"{__name__}.ReadFromPostgres"]
+    users = [django_user_model.objects.db_manager("postgres").create_user(f"pg{n}") for n in range(3)]
+    tokens = [Token.objects.using("postgres").create(user=user) for user in users]
+    lookup = CompiledLookup(Token, "key", tokens_by_key)
+    lookup.fetch([tokens[0].key])
+    lookup.fetch([tokens[1].key])
+    assert lookup._statements["postgres"] is not None
+    (found,) = lookup.fetch([tokens[2].key])
+    assert (found.pk, found.user.username, found._state.db) == (tokens[2].pk, "pg2", "postgres")
+    assert found.created == tokens[2].created
+    assert lookup.fetch(["f" * 40]) == []
