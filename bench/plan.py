@@ -45,10 +45,10 @@ class Plan:
 
     mode: str
     servers: tuple[str, ...] = ("uvicorn", "daphne")
-    min_rounds: int = 4
+    min_rounds: int = 3
     max_rounds: int = 10
     ci_target: float = 0.03
-    handshake_seconds: float = 150.0
+    handshake_seconds: float = 200.0
     echo_seconds: float = 30.0
     handshakes: int = 250
     latency_handshakes: int = 50

@@ -70,8 +70,8 @@ def _header(results: dict[str, Any], json_path: Path) -> list[str]:
 REPRODUCE = """## Reproduce
 
 ```sh
-make bench         # full run: both servers, 4-10 rounds (until every CPU interval on uvicorn is within
-                   # ± 0.03 or 150 s have passed), 1k/5k/10k idle connections; under 10 minutes
+make bench         # full run: both servers, 3-10 rounds (until every CPU interval on uvicorn is within
+                   # ± 0.03 or 200 s have passed), 1k/5k/10k idle connections; under 10 minutes
 make bench-quick   # quick run: 3-6 smaller rounds, fewer echo/memory configurations, 1k idle connections;
                    # about 2 minutes, for a first look (its targets at 10k connections are "not measured")
 python -m bench.report bench/results/<run>.json   # regenerate this page and the chart from a stored run
