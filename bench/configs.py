@@ -11,7 +11,15 @@ from dataclasses import dataclass
 from typing import Literal
 
 Credential = Literal[
-    "none", "session", "drf", "jwt_db", "jwt_stateless", "ticket", "first_message", "jwt_query"
+    "none",
+    "session",
+    "session_signed",
+    "drf",
+    "jwt_db",
+    "jwt_stateless",
+    "ticket",
+    "first_message",
+    "jwt_query",
 ]
 Cache = Literal["cold", "warm"] | None
 
@@ -51,6 +59,7 @@ CONFIGS: tuple[Config, ...] = (
     BASELINE,
     Config("warden_session", "warden: session", "warden", "session", "cold"),
     Config("warden_session_warm", "warden: session", "warden", "session", "warm"),
+    Config("warden_session_signed", "warden: session (signed cookies)", "warden", "session_signed", "warm"),
     Config("warden_drf_cold", "warden: DRF token", "warden", "drf", "cold"),
     Config("warden_drf_warm", "warden: DRF token", "warden", "drf", "warm"),
     Config("warden_jwt_db_cold", "warden: SimpleJWT database", "warden", "jwt_db", "cold"),

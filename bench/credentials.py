@@ -35,6 +35,8 @@ class Seeded:
     user_ids: list[int]
     drf_keys: list[str]
     session_keys: list[str]
+    #: Signed-cookie sessions of users 0..WARM_TOKENS-1 (the cookie holds the session).
+    signed_sessions: list[str] = field(default_factory=list)
 
 
 def seed(users: int) -> Seeded:
@@ -43,6 +45,7 @@ def seed(users: int) -> Seeded:
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
     from django.contrib.auth.hashers import make_password
     from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.backends.signed_cookies import SessionStore as SignedCookieStore
     from django.contrib.sessions.models import Session
     from django.utils import timezone
     from rest_framework.authtoken.models import Token
@@ -75,7 +78,21 @@ def seed(users: int) -> Seeded:
             )
         )
     Session.objects.bulk_create(sessions, batch_size=2000)
-    return Seeded([user.pk for user in user_list], keys, [session.session_key for session in sessions])
+    signed = []
+    for user in user_list[:WARM_TOKENS]:
+        cookie = SignedCookieStore()
+        cookie.update(
+            {
+                SESSION_KEY: str(user.pk),
+                BACKEND_SESSION_KEY: backend,
+                HASH_SESSION_KEY: user.get_session_auth_hash(),
+            }
+        )
+        cookie.save()
+        signed.append(str(cookie.session_key))
+    return Seeded(
+        [user.pk for user in user_list], keys, [session.session_key for session in sessions], signed
+    )
 
 
 def jwt_for(user_id: int, *, exp: int | None = None) -> str:
@@ -120,6 +137,8 @@ class Pools:
                 self.warm[credential] = [self.seeded.drf_keys[index] for index in users]
             elif credential == "session":  # sessions of users 0..WARM_TOKENS-1: their users get cached
                 self.warm[credential] = self.seeded.session_keys[:WARM_TOKENS]
+            elif credential == "session_signed":
+                self.warm[credential] = self.seeded.signed_sessions
             else:
                 self.warm[credential] = [jwt_for(self.seeded.user_ids[index]) for index in users]
         return self.warm[credential]
@@ -142,7 +161,7 @@ def attempt(config: Config, port: int, secret: str | None) -> Attempt:
     path = config.path
     frame = None
     match config.credential:
-        case "session":
+        case "session" | "session_signed":
             headers.append(("Cookie", f"sessionid={secret}"))
         case "drf":
             headers.append(("Authorization", f"Token {secret}"))

@@ -25,7 +25,10 @@ class Plan:
     Attributes:
         mode: ``full``, ``quick`` or ``smoke``.
         servers: ASGI servers of the handshake and echo tables.
-        rounds: interleaved rounds (baseline, config, baseline, config, ... in a new order each round).
+        min_rounds / max_rounds: interleaved rounds (baseline, config, baseline, config, ... in a new
+            order each round); after ``min_rounds`` they go on until every CPU-cost interval on uvicorn
+            is narrower than ``± ci_target``, ``max_rounds`` are done or ``handshake_seconds`` (echo:
+            ``echo_seconds``) have passed.
         handshakes: handshakes per rate measurement, ``concurrency`` at a time.
         latency_handshakes: handshakes per latency measurement, one at a time.
         warmup: untimed handshakes per configuration and server before the first round.
@@ -42,7 +45,11 @@ class Plan:
 
     mode: str
     servers: tuple[str, ...] = ("uvicorn", "daphne")
-    rounds: int = 5
+    min_rounds: int = 3
+    max_rounds: int = 10
+    ci_target: float = 0.03
+    handshake_seconds: float = 200.0
+    echo_seconds: float = 30.0
     handshakes: int = 250
     latency_handshakes: int = 50
     concurrency: int = 16
@@ -70,17 +77,22 @@ class Plan:
     def users_needed(self) -> int:
         """Seeded users: every cold DRF handshake takes a user of its own (DRF tokens are per user)."""
         per_server = (
-            self.rounds * (self.handshakes + self.latency_handshakes) + self.warmup + self.query_handshakes
+            self.max_rounds * (self.handshakes + self.latency_handshakes)
+            + self.warmup
+            + self.query_handshakes
         )
         cold_drf = sum(1 for name in self.handshake_configs if name in ("warden_drf_cold", "peer_token_drf"))
-        echo = len(self.echo_configs) * self.echo_sockets * self.rounds * len(self.servers)
+        echo = len(self.echo_configs) * self.echo_sockets * self.max_rounds * len(self.servers)
         return 64 + max(cold_drf, 1) * per_server * len(self.servers) + echo
 
 
 FULL = Plan("full")
 QUICK = Plan(
     "quick",
-    rounds=3,
+    min_rounds=3,
+    max_rounds=6,
+    handshake_seconds=50.0,
+    echo_seconds=10.0,
     handshakes=120,
     latency_handshakes=20,
     warmup=30,
@@ -97,7 +109,8 @@ QUICK = Plan(
 SMOKE = Plan(
     "smoke",
     servers=("uvicorn",),
-    rounds=2,
+    min_rounds=2,
+    max_rounds=2,
     handshakes=20,
     latency_handshakes=5,
     concurrency=4,

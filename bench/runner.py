@@ -26,7 +26,8 @@ from typing import Any
 from . import machine
 from .configs import BY_NAME, CONFIGS, peer_available
 from .credentials import Pools, describe_pools, seed
-from .handshakes import HandshakeBench, echo
+from .echo import echo
+from .handshakes import HandshakeBench
 from .live import expiry, memory, revocation
 from .plan import PLANS, Plan, without_peers
 from .servers import ROOT, Process, can_pin, pin_client, raise_fd_limit, start_redis, start_server
@@ -130,8 +131,8 @@ async def measure(plan: Plan, pools: Pools, requested: set[str], workdir: Path) 
             bench = HandshakeBench(plan, pools, servers, log)
             if sections.wanted("handshakes"):
                 log(
-                    f"handshakes: {len(bench.configs)} configurations x {plan.rounds} rounds"
-                    f" on {', '.join(servers)}"
+                    f"handshakes: {len(bench.configs)} configurations x"
+                    f" {plan.min_rounds}-{plan.max_rounds} rounds on {', '.join(servers)}"
                 )
                 results["handshakes"] = await sections.run("handshakes", bench.run())
             if sections.wanted("queries"):

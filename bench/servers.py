@@ -27,6 +27,19 @@ STOP_GRACE_SECONDS = 2.0
 CLIENT_CORE, SERVER_CORE = 0, 1
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds_from_stat(stat: str, ticks_per_second: int) -> float:
+    """``utime + stime`` of a ``/proc/<pid>/stat`` line, in seconds.
+
+    The command name (field 2) is in parentheses and may itself hold spaces or parentheses, so
+    fields are counted from the last ``)``: state is field 3, ``utime`` 14 and ``stime`` 15.
+    """
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / ticks_per_second
+
+
 def can_pin() -> bool:
     return (os.cpu_count() or 1) >= 2 and hasattr(os, "sched_setaffinity")
 
@@ -108,6 +121,25 @@ class Process:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024
         raise RuntimeError(f"no VmRSS for pid {self.pid}")
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the server so far (all its threads), from ``/proc/<pid>/stat``."""
+        return cpu_seconds_from_stat(Path(f"/proc/{self.pid}/stat").read_text(), CLOCK_TICKS)
+
+    async def settled_cpu_seconds(self, step: float = 0.02, limit: float = 0.5) -> float:
+        """The server's CPU time once it has gone idle (two reads ``step`` apart agree), or after ``limit``.
+
+        Read around a timed batch, it makes sure the batch's teardown (and, before it, untimed work
+        such as priming warm tokens or minting tickets) is counted where it belongs.
+        """
+        deadline = time.monotonic() + limit
+        last = self.cpu_seconds()
+        while True:
+            await asyncio.sleep(step)
+            now = self.cpu_seconds()
+            if now == last or time.monotonic() >= deadline:
+                return now
+            last = now
 
     def stop(self) -> None:
         """Terminate; kill after a short grace period (nothing in a bench server needs a clean exit).

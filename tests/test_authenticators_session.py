@@ -15,6 +15,7 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from channels_warden.authenticators.session import SessionAuthenticator
+from channels_warden.compiled import _LOOKUPS
 from channels_warden.credentials import Credential
 from channels_warden.exceptions import AuthenticationFailed, PermissionDenied
 from channels_warden.identity_cache import CacheConfig, identity_cache
@@ -414,3 +415,102 @@ def test_cached_users_expire_and_purges_are_scoped(make_user: Any) -> None:
         identity_cache.put_user(MODEL_BACKEND, each, config=short, generation=identity_cache.generation)
     assert len(identity_cache._users) == 1
     identity_cache.clear()
+
+
+# -- signed-cookie sessions: no thread hop when the user is cached ---------------------------------
+
+SIGNED = "django.contrib.sessions.backends.signed_cookies"
+
+
+def _signed_session(user: Any) -> str:
+    store = import_module(SIGNED).SessionStore()
+    store.update(
+        {
+            SESSION_KEY: str(user.pk),
+            BACKEND_SESSION_KEY: django_settings.AUTHENTICATION_BACKENDS[0],
+            HASH_SESSION_KEY: user.get_session_auth_hash(),
+        }
+    )
+    store.save()
+    return str(store.session_key)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_signed_cookie_session_with_a_cached_user_makes_no_thread_hop(
+    make_user: Any, user_cache: CacheConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first handshake loads the user in a hop; the next is judged on the event loop alone."""
+    from channels.db import database_sync_to_async
+
+    user = await database_sync_to_async(make_user)()
+    credential = Credential(scheme="session", secret=_signed_session(user), transport="session")
+    first, _ = await SessionAuthenticator(engine=SIGNED).authenticate(credential, {}, user_cache=user_cache)
+
+    def no_hop(*args: Any) -> Any:
+        raise AssertionError("a thread hop was made")
+
+    monkeypatch.setattr(SessionAuthenticator, "authenticate_sync", no_hop)
+    second, info = await SessionAuthenticator(engine=SIGNED).authenticate(
+        credential, {}, user_cache=user_cache
+    )
+    assert (first.pk, second.pk, info.session_key) == (user.pk, user.pk, credential.secret)
+    assert second is not first
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_signed_cookie_on_the_loop_still_checks_the_auth_hash(
+    make_user: Any, user_cache: CacheConfig
+) -> None:
+    """A session signed before a password change is refused from the cache too (auth hash)."""
+    from channels.db import database_sync_to_async
+
+    user = await database_sync_to_async(make_user)()
+    stale = _signed_session(user)
+    await SessionAuthenticator(engine=SIGNED).authenticate(
+        Credential(scheme="session", secret=stale, transport="session"), {}, user_cache=user_cache
+    )
+    cached = identity_cache.get_user(django_settings.AUTHENTICATION_BACKENDS[0], user.pk)
+    cached.password = "pbkdf2_sha256$1$salt$changed"
+    identity_cache.put_user(
+        django_settings.AUTHENTICATION_BACKENDS[0],
+        cached,
+        config=user_cache,
+        generation=identity_cache.generation,
+    )
+    with pytest.raises(AuthenticationFailed) as exc_info:
+        await SessionAuthenticator(engine=SIGNED).authenticate(
+            Credential(scheme="session", secret=stale, transport="session"), {}, user_cache=user_cache
+        )
+    assert exc_info.value.detail == "session auth hash mismatch (password changed)"
+
+
+def test_engine_option_reads_the_cookie_with_that_engine(make_user: Any) -> None:
+    """With the database engine configured, engine= reads a signed cookie all the same."""
+    user = make_user()
+    admitted, _ = SessionAuthenticator(engine=SIGNED).authenticate_sync(_signed_session(user))
+    assert admitted == user
+
+
+def test_one_authenticator_judges_like_django_once_its_statements_are_learned(
+    make_user: Any, django_assert_num_queries: Any
+) -> None:
+    """After two sessions teach the statements: valid, expired, flushed and deactivated, as get_user."""
+    authenticator = SessionAuthenticator()
+    users = [make_user(f"user{n}") for n in range(5)]
+    keys = [session_key_for(user) for user in users]
+    for key in keys[:2]:
+        authenticator.authenticate_sync(key)
+    with django_assert_num_queries(2):
+        admitted, info = authenticator.authenticate_sync(keys[2])
+    assert (admitted.pk, info.session_key) == (users[2].pk, keys[2])
+    learned = _LOOKUPS[authenticator].values()
+    assert [lookup._statements["default"] is not None for lookup in learned] == [True, True]
+    Session.objects.filter(pk=keys[3]).update(expire_date=timezone.now() - timedelta(seconds=1))
+    with pytest.raises(AuthenticationFailed, match="session does not exist or has expired"):
+        authenticator.authenticate_sync(keys[3])
+    with pytest.raises(AuthenticationFailed, match="session does not exist or has expired"):
+        authenticator.authenticate_sync("x" * 32)
+    users[4].is_active = False
+    users[4].save()
+    with pytest.raises(PermissionDenied, match="session user is inactive"):
+        authenticator.authenticate_sync(keys[4])

@@ -375,3 +375,47 @@ def test_unknown_mode_is_a_configuration_error() -> None:
 def test_claims_bearer_scheme_by_default() -> None:
     """JWTs are bearer credentials."""
     assert SimpleJWTAuthenticator().schemes == frozenset({"bearer"})
+
+
+def _load_one_by_one(user_id: Any, token: Any) -> tuple[str, Any]:
+    """Database mode's lookup before batching (``get(pk=...)``), as a comparable verdict."""
+    from django.contrib.auth import get_user_model
+
+    model = get_user_model()
+    try:
+        user = model._default_manager.get(pk=user_id)
+    except model.DoesNotExist:
+        return ("AuthenticationFailed", "JWT names a user that does not exist")
+    if not user.is_active:
+        return ("PermissionDenied", "JWT user is inactive")
+    if token.payload.get("hash_password") != get_md5_hash_password(user.password):
+        return ("AuthenticationFailed", "JWT issued before the user's password changed")
+    return ("admitted", user.pk)
+
+
+@pytest.mark.django_db
+def test_a_batch_of_users_agrees_with_one_by_one_lookups(
+    make_user: Any, settings: Any, django_assert_num_queries: Any
+) -> None:
+    """Valid, inactive, deleted, stale-password and repeated users in one batch: one query, same verdicts."""
+    settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "CHECK_REVOKE_TOKEN": True}
+    users = {name: make_user(name) for name in ("valid", "inactive", "deleted", "stale")}
+    tokens = {}
+    for name, user in users.items():
+        tokens[name] = AccessToken.for_user(user)
+        tokens[name]["hash_password"] = get_md5_hash_password(user.password)
+    users["inactive"].is_active = False
+    users["inactive"].save()
+    users["stale"].set_password("a new password")
+    users["stale"].save()
+    deleted_pk = users["deleted"].pk
+    users["deleted"].delete()
+    members = [(deleted_pk if name == "deleted" else user.pk, tokens[name]) for name, user in users.items()]
+    members += [members[0], (999_999, tokens["valid"])]
+    with django_assert_num_queries(1):
+        outcomes = SimpleJWTAuthenticator().load_users(members)
+    verdicts = [
+        (type(o).__name__, o.detail) if isinstance(o, Exception) else ("admitted", o.pk) for o in outcomes
+    ]
+    assert verdicts == [_load_one_by_one(user_id, token) for user_id, token in members]
+    assert outcomes[0] is not outcomes[4]

@@ -59,6 +59,10 @@ def test_every_handshake_configuration_has_a_positive_ratio(smoke_run: dict[str,
         assert figures["failures"] == 0, figures["failure_samples"]
         assert positive(figures["ratio"]), name
         assert all(positive(ratio) for ratio in figures["ratios"]), name
+        assert positive(figures["cpu_us"]), name
+        assert positive(figures["cpu_rate_ratio"]["mean"]), name
+        assert figures["cpu_rate_ratio"]["samples"] == len(figures["cpu_rate_ratios"]) == 2, name
+        assert figures["cpu_rate_ratio"]["ci95"] >= 0, name
         assert positive(figures["p50_ms"]), name
         assert positive(figures["p99_ms"]), name
 
@@ -76,6 +80,8 @@ def test_echo_memory_revocation_and_expiry_are_reported(smoke_run: dict[str, Any
     echo = smoke_run["echo"]["uvicorn"]
     assert positive(echo["baseline"]["frames_per_s"])
     assert positive(echo["warden_jwt_stateless_cold"]["ratio"])
+    assert echo["warden_jwt_stateless_cold"]["cpu_overhead_percent"]["samples"] == 2
+    assert positive(echo["baseline"]["cpu_us_per_frame"])
     memory = smoke_run["memory"]["configs"]
     assert set(memory) == {"baseline", "warden_jwt_stateless_cold"}
     assert all(positive(data["idle_rss_bytes"]) for data in memory.values())
@@ -90,9 +96,9 @@ def test_echo_memory_revocation_and_expiry_are_reported(smoke_run: dict[str, Any
 
 
 def test_every_target_has_a_verdict(smoke_run: dict[str, Any]) -> None:
-    """Each of the issue's thirteen targets (the session one cold and warm) has a verdict."""
+    """Each of the issue's targets (session cold and with a cached user) has a verdict."""
     targets = smoke_run["targets"]
-    assert len(targets) == 14
+    assert len(targets) == 16
     for target in targets:
         assert set(target) == {"id", "target", "measured", "met", "note"}
         assert target["met"] in (True, False, None)

@@ -211,13 +211,13 @@ async def test_warm_drf_handshake_skips_the_database(
     from tests.inprocess import echo_application
 
     lookups: list[str] = []
-    original = DRFTokenAuthenticator.authenticate_sync
+    original = DRFTokenAuthenticator.authenticate_many
 
-    def counted(self: DRFTokenAuthenticator, key: str) -> Any:
-        lookups.append(key)
-        return original(self, key)
+    def counted(self: DRFTokenAuthenticator, keys: Any) -> Any:
+        lookups.extend(keys)
+        return original(self, keys)
 
-    monkeypatch.setattr(DRFTokenAuthenticator, "authenticate_sync", counted)
+    monkeypatch.setattr(DRFTokenAuthenticator, "authenticate_many", counted)
     application = echo_application(**CACHED)
     token = await database_sync_to_async(credential_for)(alice, "drf")
     results = [await admitted_user(application, token) for _ in range(3)]

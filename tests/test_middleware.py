@@ -162,10 +162,10 @@ async def test_authenticator_crash_fails_closed(caplog: pytest.LogCaptureFixture
 async def test_database_unavailable_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
     """A database error while checking a token closes with 4500 ('retry with backoff')."""
 
-    def database_down(self: DRFTokenAuthenticator, key: str) -> Any:
+    def database_down(self: DRFTokenAuthenticator, keys: Any) -> Any:
         raise OperationalError("database is locked")
 
-    monkeypatch.setattr(DRFTokenAuthenticator, "authenticate_sync", database_down)
+    monkeypatch.setattr(DRFTokenAuthenticator, "authenticate_many", database_down)
     headers = [(b"authorization", b"Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b")]
     outcome = await handshake(WardenCommunicator(echo_application(), "/ws/echo/", headers=headers))
     assert (outcome.admitted, outcome.close_code, outcome.frame) == (False, 4500, INTERNAL)

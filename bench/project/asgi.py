@@ -30,6 +30,12 @@ connection_created.connect(queries.install)
 
 _AUTH = "channels_warden.authenticators."
 _SESSION = [f"{_AUTH}SessionAuthenticator"]
+_SESSION_SIGNED = [
+    {
+        "CLASS": f"{_AUTH}SessionAuthenticator",
+        "OPTIONS": {"engine": "django.contrib.sessions.backends.signed_cookies"},
+    }
+]
 _DRF = [f"{_AUTH}DRFTokenAuthenticator"]
 _JWT_DB = [f"{_AUTH}SimpleJWTAuthenticator"]
 _JWT_STATELESS = [{"CLASS": f"{_AUTH}SimpleJWTAuthenticator", "OPTIONS": {"mode": "stateless"}}]
@@ -61,6 +67,8 @@ def build(config: Config) -> Any:
             return WardenMiddlewareStack(
                 consumer, settings={"AUTHENTICATORS": _SESSION, "IDENTITY_CACHE": _CACHE}
             )
+        case "warden_session_signed":
+            return _warden(_SESSION_SIGNED, cache=True)
         case "warden_drf_cold" | "warden_drf_warm":
             return _warden(_DRF, cache=warm)
         case "warden_jwt_db_cold" | "warden_jwt_db_warm":

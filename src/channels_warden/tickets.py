@@ -25,12 +25,12 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
 
 from ._types import Scope
 from .authenticators.base import AuthResult, BaseAuthenticator
+from .batching import each_in_one_hop, loader_for
 from .cachelock import in_thread
 from .credentials import Credential
 from .exceptions import AuthenticationFailed, PermissionDenied
@@ -169,13 +169,16 @@ class TicketTransport(QueryStringTransport):
 
 
 class TicketAuthenticator(BaseAuthenticator):
-    """Redeems tickets: one cache read and delete and one user query, in one thread hop."""
+    """Redeems tickets: one cache read and delete and one user query, in one (shared) thread hop."""
 
     name = "ticket"
     default_schemes = ("ticket",)
 
     async def authenticate(self, credential: Credential, scope: Scope) -> AuthResult | None:
-        grant, user = await database_sync_to_async(self.redeem_sync)(credential.secret)
+        # Redemptions that overlap one in flight share the next thread hop (each is its own atomic
+        # cache delete and user query).
+        loader = loader_for(self, "tickets", each_in_one_hop(self.redeem_sync))
+        grant, user = await loader.load((credential.secret,))
         if grant.origin is not None:
             origin = read_origin(scope.get("headers", []))
             if origin is None or str(origin) != grant.origin:

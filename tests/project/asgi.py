@@ -85,6 +85,16 @@ PROFILES: dict[str, dict[str, object]] = {
         ],
         "IDENTITY_CACHE": {"TTL": 60, "MAX_ENTRIES": 100},
     },
+    # Signed-cookie sessions read by warden with the user cached: no thread hop once the user is known.
+    "signed": {
+        "AUTHENTICATORS": [
+            {
+                "CLASS": "channels_warden.authenticators.SessionAuthenticator",
+                "OPTIONS": {"engine": "django.contrib.sessions.backends.signed_cookies"},
+            }
+        ],
+        "IDENTITY_CACHE": {"TTL": 60, "MAX_ENTRIES": 100},
+    },
     "cached-stateless": {
         "AUTHENTICATORS": [{"CLASS": _JWT, "OPTIONS": {"mode": "stateless"}}],
         "IDENTITY_CACHE": {"TTL": 60, "MAX_ENTRIES": 100},

@@ -5,9 +5,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from channels.db import database_sync_to_async
-
 from .._types import Scope
+from ..batching import each_in_one_hop, loader_for
 from ..credentials import Credential
 from ..exceptions import AuthenticationFailed, PermissionDenied
 from ..identity import CredentialInfo
@@ -43,7 +42,10 @@ class KnoxAuthenticator(BaseAuthenticator):
         return ("knox",)
 
     async def authenticate(self, credential: Credential, scope: Scope) -> AuthResult | None:
-        result: AuthResult = await database_sync_to_async(self.authenticate_sync)(credential.secret)
+        # knox compares a digest per token and may refresh its expiry (a write), so lookups that
+        # overlap share a thread hop, not a query.
+        loader = loader_for(self, "tokens", each_in_one_hop(self.authenticate_sync))
+        result: AuthResult = await loader.load((credential.secret,))
         return result
 
     def authenticate_sync(self, secret: str) -> AuthResult:

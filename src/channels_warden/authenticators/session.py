@@ -2,24 +2,69 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from importlib import import_module
 from typing import Any
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from .._types import Scope
+from ..batching import each_in_one_hop, loader_for
+from ..compiled import lookup_for
 from ..credentials import Credential
 from ..exceptions import AuthenticationFailed, PermissionDenied
 from ..identity import CredentialInfo
 from ..identity_cache import CacheConfig, identity_cache
 from .base import AuthResult, BaseAuthenticator
 
+#: Session engines that read a session without I/O (the cookie itself holds it, signed).
+LOOP_ENGINES = frozenset({"django.contrib.sessions.backends.signed_cookies"})
+#: What :meth:`SessionAuthenticator.check` returns when the user would need a query.
+USER_NOT_CACHED = object()
 
-def _load(session: Any) -> dict[str, Any] | None:
+
+def _session_row(owner: object, session: Any) -> Any:
+    """The database session's row if it exists and has not expired, as ``_get_session_from_db``.
+
+    For Django's own database store the lookup by key is a learned statement
+    (:mod:`~channels_warden.compiled`) and the expiry is compared here, with the same ``>`` as
+    ``expire_date__gt=timezone.now()``; other stores (``cached_db``, subclasses) read it their way.
+    """
+    from django.contrib.sessions.backends.db import SessionStore
+
+    own = getattr(type(session), "_get_session_from_db", None)
+    if own is not getattr(SessionStore, "_get_session_from_db", None):
+        return session._get_session_from_db()
+    model = session.model
+    lookup = lookup_for(
+        owner, model, "session_key", lambda keys: model._default_manager.filter(session_key__in=keys)
+    )
+    rows = lookup.fetch([session.session_key]) if session.session_key else []
+    if not rows or rows[0].expire_date <= timezone.now():
+        session._session_key = None
+        return None
+    return rows[0]
+
+
+def _user(owner: object, backend: Any, user_id: Any) -> Any:
+    """``backend.get_user(user_id)``; for Django's ``ModelBackend`` itself, with a learned statement."""
+    from django.contrib.auth.backends import ModelBackend
+
+    if type(backend) is not ModelBackend:
+        return backend.get_user(user_id)
+    model = get_user_model()
+    lookup = lookup_for(
+        owner, model, model._meta.pk.name, lambda ids: model._default_manager.filter(pk__in=ids)
+    )
+    rows = lookup.fetch([user_id])
+    return rows[0] if rows and backend.user_can_authenticate(rows[0]) else None
+
+
+def _load(session: Any, owner: object = None) -> dict[str, Any] | None:
     """Load the session's data; ``None`` when no such session exists (forged, expired, flushed).
 
     The database backend is read through its own row so that the row's ``expire_date`` (the real
@@ -27,7 +72,7 @@ def _load(session: Any) -> dict[str, Any] | None:
     """
     get_row = getattr(session, "_get_session_from_db", None)
     if get_row is not None:
-        row = get_row()
+        row = get_row() if owner is None else _session_row(owner, session)
         if row is None:
             return None
         data: dict[str, Any] = session.decode(row.session_data)
@@ -76,23 +121,43 @@ class SessionAuthenticator(BaseAuthenticator):
     #: The session itself is never cached, the user it names may be (``user_cache``).
     caches_users = True
 
+    def __init__(self, schemes: Iterable[str] | None = None, engine: str | None = None) -> None:
+        super().__init__(schemes)
+        #: The session engine to read the cookie with; ``None``: ``settings.SESSION_ENGINE``.
+        self.engine = engine
+
     async def authenticate(
         self, credential: Credential, scope: Scope, user_cache: CacheConfig | None = None
     ) -> AuthResult | None:
-        result: AuthResult | None = await database_sync_to_async(self.authenticate_sync)(
-            credential.secret, scope.get("session"), user_cache
-        )
+        if user_cache is not None and (self.engine or settings.SESSION_ENGINE) in LOOP_ENGINES:
+            # A signed-cookie session is read without I/O; with its user cached the whole check
+            # runs on the event loop, with no thread hop.
+            found = self.check(credential.secret, scope.get("session"), user_cache, cached_only=True)
+            if found is not USER_NOT_CACHED:
+                return found  # type: ignore[return-value]
+        # Handshakes that overlap a lookup in flight share the next thread hop (each still reads its
+        # own session row: the session backend is pluggable and loads one session at a time).
+        loader = loader_for(self, "sessions", each_in_one_hop(self.authenticate_sync))
+        result: AuthResult | None = await loader.load((credential.secret, scope.get("session"), user_cache))
         return result
 
     def authenticate_sync(
         self, session_key: str, session: Any = None, user_cache: CacheConfig | None = None
     ) -> AuthResult | None:
         """The blocking part; runs in a worker thread."""
+        found = self.check(session_key, session, user_cache, cached_only=False)
+        return found  # type: ignore[return-value]
+
+    def check(
+        self, session_key: str, session: Any, user_cache: CacheConfig | None, *, cached_only: bool
+    ) -> AuthResult | object | None:
+        """The whole check; with ``cached_only``, :data:`USER_NOT_CACHED` instead of loading a user."""
         from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, load_backend
 
-        if session is None or session.session_key != session_key:
-            session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-        data = _load(session)
+        engine = self.engine or settings.SESSION_ENGINE
+        if session is None or session.session_key != session_key or engine != settings.SESSION_ENGINE:
+            session = import_module(engine).SessionStore(session_key)
+        data = _load(session, self)
         if data is None:
             raise AuthenticationFailed("session does not exist or has expired")
         user_id = data.get(SESSION_KEY)
@@ -103,8 +168,10 @@ class SessionAuthenticator(BaseAuthenticator):
             raise AuthenticationFailed("session names an authentication backend that is not configured")
         user = None if user_cache is None else identity_cache.get_user(backend_path, user_id)
         if user is None:
+            if cached_only:
+                return USER_NOT_CACHED
             generation = identity_cache.generation
-            user = load_backend(backend_path).get_user(user_id)
+            user = _user(self, load_backend(backend_path), user_id)
             if user is None:
                 if _is_inactive_user(user_id):
                     raise PermissionDenied("session user is inactive")

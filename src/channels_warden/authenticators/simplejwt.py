@@ -10,7 +10,8 @@ user id claim: only a string or an integer that the user model's primary key par
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -20,13 +21,21 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.utils.module_loading import import_string
 
 from .._types import Scope
+from ..batching import loader_for, own_copies
+from ..compiled import lookup_for
 from ..credentials import Credential
-from ..exceptions import AuthenticationFailed, CredentialExpired, PermissionDenied
+from ..exceptions import AuthenticationFailed, CredentialExpired, PermissionDenied, Rejection
 from ..identity import CredentialInfo
 from .base import AuthResult, BaseAuthenticator
 from .claims import MAX_INTEGER_ID, check_claims, unverified_payload
+from .jwt_fast import checks_claims, decode, prepared_for
 
 MODES = ("database", "stateless")
+
+
+@lru_cache(maxsize=16)
+def _token_class(path: str) -> Any:
+    return import_string(path)
 
 
 def checked_user_id(value: object, field_name: str) -> Any:
@@ -43,6 +52,15 @@ def checked_user_id(value: object, field_name: str) -> Any:
     if isinstance(value, str) and str(parsed) != value:
         raise AuthenticationFailed("user id claim is not in canonical form")
     return parsed
+
+
+def _hint_for(raw: str, token_class: Any) -> str | None:
+    """:func:`wrong_type_hint` for a refused token, read only on refusal (the fast path parsed nothing)."""
+    try:
+        payload = unverified_payload(raw)
+    except AuthenticationFailed:
+        return None
+    return wrong_type_hint(payload, getattr(token_class, "token_type", None))
 
 
 def wrong_type_hint(payload: dict[str, Any], expected: str | None) -> str | None:
@@ -73,6 +91,9 @@ class SimpleJWTAuthenticator(BaseAuthenticator):
             ``TOKEN_USER_CLASS`` from the claims (a deactivated user keeps access until ``exp``).
         token_class: import path of the token class to validate with (``AccessToken`` by default).
         schemes: credential schemes claimed; ``bearer`` by default.
+        fast_path: verify with PyJWT directly, the key prepared once (:mod:`.jwt_fast`), then
+            SimpleJWT's own ``Token.verify``; ``False`` always calls ``token_class(raw)``. Token
+            classes with a verify of their own (blacklist mixin) and JWK set URLs always use SimpleJWT.
     """
 
     name = "simplejwt"
@@ -84,28 +105,35 @@ class SimpleJWTAuthenticator(BaseAuthenticator):
         mode: Literal["database", "stateless"] = "database",
         token_class: str = "rest_framework_simplejwt.tokens.AccessToken",
         schemes: Iterable[str] | None = None,
+        fast_path: bool = True,
     ) -> None:
         super().__init__(schemes)
         if mode not in MODES:
             raise ImproperlyConfigured(f"SimpleJWTAuthenticator mode must be one of {MODES}, not {mode!r}.")
         self.mode = mode
         self.token_class_path = token_class
+        self.fast_path = fast_path
 
     def validate(self, raw: str) -> Any:
         """Return SimpleJWT's validated token, or raise the matching rejection."""
         from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
         from rest_framework_simplejwt.settings import api_settings
 
-        payload = unverified_payload(raw)
-        check_claims(payload, string_claims=(api_settings.JTI_CLAIM, api_settings.TOKEN_TYPE_CLAIM))
-        token_class = import_string(self.token_class_path)
+        token_class = _token_class(self.token_class_path)
+        prepared = prepared_for(token_class) if self.fast_path else None
+        if prepared is None or not checks_claims():
+            check_claims(
+                unverified_payload(raw), string_claims=(api_settings.JTI_CLAIM, api_settings.TOKEN_TYPE_CLAIM)
+            )
+        elif (dots := raw.count(".")) != 2:  # the fast path checks claims on PyJWT's own parse
+            raise AuthenticationFailed(f"JWT has {dots + 1} segments, not 3")
         try:
-            return token_class(raw)
+            return token_class(raw) if prepared is None else decode(prepared, token_class, raw)
         except ExpiredTokenError:
             raise CredentialExpired("JWT expired") from None
         except TokenError as exc:
             refused = AuthenticationFailed(f"JWT refused by SimpleJWT: {exc}")
-            refused.hint = wrong_type_hint(payload, getattr(token_class, "token_type", None))
+            refused.hint = _hint_for(raw, token_class)
             raise refused from None
 
     async def authenticate(self, credential: Credential, scope: Scope) -> AuthResult | None:
@@ -125,7 +153,7 @@ class SimpleJWTAuthenticator(BaseAuthenticator):
             token.token = None
             user = api_settings.TOKEN_USER_CLASS(token)
         else:
-            user = await database_sync_to_async(self.load_user)(user_id, token)
+            user = await loader_for(self, "users", self.load_users).load((user_id, token))
         jti = token.payload.get(api_settings.JTI_CLAIM) if api_settings.JTI_CLAIM else None
         exp = token.payload.get("exp")
         return user, CredentialInfo(
@@ -135,19 +163,39 @@ class SimpleJWTAuthenticator(BaseAuthenticator):
         )
 
     def load_user(self, user_id: Any, token: Any) -> Any:
-        """The blocking part (one query); runs in a worker thread."""
+        """One user, blocking: what a batch of one returns (raises its rejection)."""
+        (outcome,) = self.load_users([(user_id, token)])
+        if isinstance(outcome, Rejection):
+            raise outcome
+        return outcome
+
+    def load_users(self, members: Sequence[tuple[Any, Any]]) -> list[Any]:
+        """The blocking part, for a batch of ``(user id, token)``: one query; runs in a worker thread.
+
+        Handshakes that arrive while a lookup is in flight share the next one
+        (:mod:`~channels_warden.batching`); each gets its own user instance and its own verdict.
+        """
         from rest_framework_simplejwt.settings import api_settings
         from rest_framework_simplejwt.utils import get_md5_hash_password
 
+        field = api_settings.USER_ID_FIELD
         model = get_user_model()
-        try:
-            user = model._default_manager.get(**{api_settings.USER_ID_FIELD: user_id})
-        except model.DoesNotExist:
-            raise AuthenticationFailed("JWT names a user that does not exist") from None
-        if api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
-            raise PermissionDenied("JWT user is inactive")
-        if api_settings.CHECK_REVOKE_TOKEN and token.payload.get(
-            api_settings.REVOKE_TOKEN_CLAIM
-        ) != get_md5_hash_password(user.password):
-            raise AuthenticationFailed("JWT issued before the user's password changed")
-        return user
+        lookup = lookup_for(
+            self, model, field, lambda values: model._default_manager.filter(**{f"{field}__in": values})
+        )
+        wanted = list(dict.fromkeys(user_id for user_id, _ in members))
+        found = {getattr(user, field): user for user in lookup.fetch(wanted)}
+        outcomes: list[Any] = []
+        for user_id, token in members:
+            user = found.get(user_id)
+            if user is None:
+                outcomes.append(AuthenticationFailed("JWT names a user that does not exist"))
+            elif api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
+                outcomes.append(PermissionDenied("JWT user is inactive"))
+            elif api_settings.CHECK_REVOKE_TOKEN and token.payload.get(
+                api_settings.REVOKE_TOKEN_CLAIM
+            ) != get_md5_hash_password(user.password):
+                outcomes.append(AuthenticationFailed("JWT issued before the user's password changed"))
+            else:
+                outcomes.append(user)
+        return own_copies(outcomes)
