@@ -44,9 +44,12 @@ class Probe:
         self.path.write_text("")
 
     def notes(self) -> list[dict[str, Any]]:
+        """Every complete line: the server may be halfway through writing the last one."""
         if not self.path.exists():
             return []
-        return [json.loads(line) for line in self.path.read_text().splitlines() if line]
+        text = self.path.read_text()
+        complete = text[: text.rfind("\n") + 1]
+        return [json.loads(line) for line in complete.splitlines() if line]
 
     async def wait_for(self, names: set[str], timeout: float = 5.0) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout
