@@ -130,6 +130,17 @@ def _fast_jwt_class() -> Any:
 
 
 @cache
+def supported() -> bool:
+    """Whether this PyJWT decodes through the instance's own ``PyJWS`` (2.10+), which the fast path
+    replaces with a prepared one. Older releases decode through the module's ``PyJWS``, so warden's
+    strict header reading would be skipped: they get SimpleJWT's own path (proven by the
+    differential test on the oldest lock, PyJWT 2.9.0)."""
+    import jwt
+
+    return hasattr(jwt.PyJWT(), "_jws")
+
+
+@cache
 def checks_claims() -> bool:
     """Whether this PyJWT calls the hooks the fast path uses to check claims (2.x: ``_load``,
     ``_decode_payload``); if not, the caller runs :func:`.claims.check_claims` itself first."""
@@ -166,6 +177,8 @@ def _prepare(token_class: Any, backend: Any) -> _Prepared | None:
     import jwt
 
     if getattr(backend, "jwks_client", None) is not None or not _supported(token_class):
+        return None
+    if not supported():
         return None
     try:
         leeway = backend.get_leeway().total_seconds()
