@@ -79,6 +79,31 @@ def apply_rekey(message: dict[str, Any]) -> None:
 _warned_no_layer = False
 
 
+async def apply_here(
+    message: dict[str, Any], *, run_handler: Callable[[Awaitable[object]], None] | None = None
+) -> int:
+    """Apply one message to this process: the one dispatch of the listener and of the no-layer path.
+
+    ``run_handler`` takes the coroutine of a registered handler (group memberships) instead of
+    awaiting it: the listener runs those beside itself, so that none can hold up a revocation.
+    Returns how many sockets a revocation closed (0 for every other message).
+    """
+    kind = message.get("type")
+    if kind == REKEY_TYPE:
+        apply_rekey(message)
+    elif kind == PURGE_TYPE:
+        identity_cache.purge(user=message.get("user"))
+    elif kind == MESSAGE_TYPE:
+        return await close_matching(message)
+    elif isinstance(kind, str) and kind in handlers:
+        handling = handlers[kind](message)
+        if run_handler is None:
+            await handling
+        else:
+            run_handler(handling)
+    return 0
+
+
 async def broadcast(message: dict[str, Any], *, alias: str = "default") -> None:
     """Send ``message`` to every process's listener (or handle it here without a channel layer).
 
@@ -94,14 +119,7 @@ async def broadcast(message: dict[str, Any], *, alias: str = "default") -> None:
         if not _warned_no_layer:
             _warned_no_layer = True
             logger.warning("no channel layer %r: revocations reach this process only", alias)
-        if message["type"] == REKEY_TYPE:
-            apply_rekey(message)
-        elif message["type"] == PURGE_TYPE:
-            identity_cache.purge(user=message.get("user"))
-        elif message["type"] in handlers:
-            await handlers[message["type"]](message)
-        else:
-            await close_matching(message)
+        await apply_here(message)
         return
     for attempt in range(1, BROADCAST_ATTEMPTS + 1):
         try:
@@ -224,16 +242,9 @@ class RevocationListener:
                 await layer.group_add(GROUP, channel)
                 rejoin_at = loop.time() + REJOIN_SECONDS
             try:
-                if message.get("type") == REKEY_TYPE:
-                    apply_rekey(message)
-                elif message.get("type") == PURGE_TYPE:
-                    identity_cache.purge(user=message.get("user"))
-                elif message.get("type") == MESSAGE_TYPE:
-                    closed = await close_matching(message)
-                    if closed:
-                        logger.info("revocation %r closed %d socket(s)", message.get("reason"), closed)
-                elif message.get("type") in handlers:
-                    self._handle_beside(handlers[message["type"]](message))
+                closed = await apply_here(message, run_handler=self._handle_beside)
+                if closed:
+                    logger.info("revocation %r closed %d socket(s)", message.get("reason"), closed)
             except Exception:  # one bad message must not stop revocations
                 logger.exception("revocation message could not be applied")
 
