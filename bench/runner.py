@@ -55,6 +55,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-peers", action="store_true", help="skip the peers even if they are installed")
     parser.add_argument("--only", help=f"comma-separated sections of {', '.join(SECTIONS)}")
     parser.add_argument("--note", default="", help="a sentence for the docs (e.g. the machine was busy)")
+    parser.add_argument(
+        "--configs",
+        help="comma-separated handshake configurations to measure (default: all); for steering by one",
+    )
+    parser.add_argument(
+        "--servers", help="comma-separated servers of the handshake and echo tables (default: uvicorn,daphne)"
+    )
     parser.set_defaults(mode="full")
     return parser.parse_args(argv)
 
@@ -219,11 +226,30 @@ def write_results(results: dict[str, Any], output: Path) -> Path:
     return path
 
 
+def restricted(plan: Plan, configs: str | None, servers: str | None) -> Plan:
+    """``plan`` limited to the named handshake configurations and servers; a typo is an error."""
+    if configs:
+        names = tuple(name.strip() for name in configs.split(",") if name.strip())
+        choices = [name for name in BY_NAME if BY_NAME[name].family != "baseline"]
+        if unknown := [name for name in names if name not in choices]:
+            raise SystemExit(
+                f"unknown configuration(s) {', '.join(unknown)}; choose from {', '.join(choices)}"
+            )
+        plan = replace(plan, handshake_configs=names)
+    if servers:
+        kinds = tuple(kind.strip() for kind in servers.split(",") if kind.strip())
+        if unknown := [kind for kind in kinds if kind not in ("uvicorn", "daphne")]:
+            raise SystemExit(f"unknown server(s) {', '.join(unknown)}; choose from uvicorn, daphne")
+        plan = replace(plan, servers=kinds)
+    return plan
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     plan = PLANS[args.mode]
     if args.no_peers:
         plan = without_peers(plan)
+    plan = restricted(plan, args.configs, args.servers)
     sections = set(SECTIONS if not args.only else args.only.split(","))
     if unknown := sections - set(SECTIONS):
         raise SystemExit(

@@ -125,8 +125,14 @@ async def _authenticate(credential: Credential, scope: Scope, settings: WardenSe
     raise refused
 
 
-async def authenticate_handshake(scope: Scope, settings: WardenSettings) -> Admission:
-    """Decide who the client is, or raise the rejection that explains why not."""
+async def authenticate_handshake(
+    scope: Scope, settings: WardenSettings, *, owns_scope: bool = False
+) -> Admission:
+    """Decide who the client is, or raise the rejection that explains why not.
+
+    ``owns_scope``: the caller's ``scope`` is a copy made for this one connection (see
+    :func:`~channels_warden.middleware.WardenMiddlewareStack`), so it is redacted in place.
+    """
     try:
         check_host(scope)
     except Rejection as exc:
@@ -161,12 +167,16 @@ async def authenticate_handshake(scope: Scope, settings: WardenSettings) -> Admi
         transports = ", ".join(str(info.transport) for info in identities)
         raise ConflictingCredentials(f"credentials from {transports} name different users")
     auth = identities[0] if identities else AuthInfo.anonymous()
-    return Admission(auth=auth, app_scope=redacted_scope(scope, settings, auth))
+    return Admission(auth=auth, app_scope=redacted_scope(scope, settings, auth, copy=not owns_scope))
 
 
-def redacted_scope(scope: Scope, settings: WardenSettings, auth: AuthInfo) -> Scope:
-    """The application's scope: credentials removed, ``user`` and ``auth`` set."""
-    app_scope = dict(scope)
+def redacted_scope(scope: Scope, settings: WardenSettings, auth: AuthInfo, *, copy: bool = True) -> Scope:
+    """The application's scope: credentials removed, ``user`` and ``auth`` set.
+
+    A copy, as ASGI asks of a middleware that changes the scope, unless ``copy`` is false because
+    the scope is already this connection's own.
+    """
+    app_scope = dict(scope) if copy else scope
     for transport in settings.transports:
         transport.redact(app_scope)
     app_scope["user"] = auth.user

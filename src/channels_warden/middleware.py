@@ -55,6 +55,9 @@ class WardenMiddleware:
         # Channels' URLRouter treats ``path("prefix/", app)`` as a prefix only when the app says it
         # routes on paths; say so whenever the wrapped application does.
         self._path_routing = bool(getattr(inner, "_path_routing", False))
+        # Whether each connection's scope reaches this middleware as a copy of its own, so that
+        # redacting it in place changes nothing anyone else holds (set by WardenMiddlewareStack).
+        self._owns_scope = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "websocket":
@@ -91,7 +94,7 @@ class WardenMiddleware:
                 check_origin(scope, self.settings)
                 await throttle_reserve(scope, self.settings.handshake_throttle)  # 4429 when spent
                 throttle = self.settings.handshake_throttle
-            admission = await authenticate_handshake(scope, self.settings)
+            admission = await authenticate_handshake(scope, self.settings, owns_scope=self._owns_scope)
             if adapted is not None:
                 adapted_admission = await adapted.admit(admission, scope)
                 if adapted_admission is None:
@@ -163,6 +166,11 @@ def WardenMiddlewareStack(
     from channels.sessions import CookieMiddleware, SessionMiddleware
 
     warden = WardenMiddleware(inner, settings=settings, fall_through=fall_through)
+    # Channels' SessionMiddleware hands the next application a dict of its own per connection
+    # (``InstanceSessionWrapper.scope = dict(scope)``, channels 4.2-4.3), so warden redacts that one
+    # in place instead of copying it again: one scope dict less per socket.
+    # tests/test_middleware_stack.py holds the server's scope unchanged through the stack.
+    warden._owns_scope = True
     stack: Any = CookieMiddleware(SessionMiddleware(warden))
     stack._path_routing = bool(getattr(inner, "_path_routing", False))
     return cast(ASGIApp, stack)
