@@ -62,7 +62,7 @@ def test_middleware_built_before_django_setup() -> None:
         """,
         settings_module=None,
     )
-    assert (result.returncode, result.stdout, result.stderr) == (0, "CookieMiddleware\n", "")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "SessionScopeMiddleware\n", "")
 
 
 def test_project_asgi_imports_cleanly() -> None:

@@ -50,7 +50,7 @@ def test_route_and_policy_of_a_guarded_route(alice: Any) -> None:
     token = credential_for(alice, "drf")
     lines = explain("ws://testserver/ws/staff/", "-H", f"Authorization: Token {token}")
     assert steps(lines, "route") == [
-        "ProtocolTypeRouter['websocket'] > URLRouter '' > CookieMiddleware > SessionMiddleware > "
+        "ProtocolTypeRouter['websocket'] > URLRouter '' > SessionScopeMiddleware > "
         "WardenMiddleware > URLRouter 'ws/staff/' > guard() > tests.project.consumers.EchoConsumer"
     ]
     assert steps(lines, "policy") == [

@@ -157,20 +157,20 @@ async def _settle(scope: Scope, throttle: ThrottleConfig | None, refusal: Reject
 def WardenMiddlewareStack(
     inner: ASGIApp, *, settings: Mapping[str, Any] | None = None, fall_through: bool | None = None
 ) -> ASGIApp:
-    """``WardenMiddleware`` under Channels' cookie and session middleware.
+    """``WardenMiddleware`` with ``scope["cookies"]`` and ``scope["session"]``, as Channels' stack gives.
 
-    The session middleware gives the application ``scope["session"]`` (which ``channels.auth.login``
-    and ``logout`` use); warden's session authenticator reads that same object, so the session is
-    loaded once.
+    The application gets ``scope["session"]`` (which ``channels.auth.login`` and ``logout`` use);
+    warden's session authenticator reads that same object, so the session is loaded once. Websocket
+    scopes get both keys in one copy (:mod:`.session_scope`); other scope types go through Channels'
+    ``CookieMiddleware`` and ``SessionMiddleware``.
     """
-    from channels.sessions import CookieMiddleware, SessionMiddleware
+    from .session_scope import SessionScopeMiddleware
 
     warden = WardenMiddleware(inner, settings=settings, fall_through=fall_through)
-    # Channels' SessionMiddleware hands the next application a dict of its own per connection
-    # (``InstanceSessionWrapper.scope = dict(scope)``, channels 4.2-4.3), so warden redacts that one
-    # in place instead of copying it again: one scope dict less per socket.
+    # SessionScopeMiddleware hands warden a websocket scope that is this connection's own copy
+    # (with ``cookies`` and ``session``), so warden redacts it in place instead of copying it again.
     # tests/test_middleware_stack.py holds the server's scope unchanged through the stack.
     warden._owns_scope = True
-    stack: Any = CookieMiddleware(SessionMiddleware(warden))
+    stack: Any = SessionScopeMiddleware(warden)
     stack._path_routing = bool(getattr(inner, "_path_routing", False))
     return cast(ASGIApp, stack)
