@@ -149,3 +149,32 @@ def test_check_claims_checks_each_registered_claim(payload: dict[str, Any], deta
 def test_payload_json_round_trip_keeps_big_floats() -> None:
     """A float NumericDate survives the strict parser (the parser only refuses NaN and Infinity)."""
     assert unverified_payload(compact(json.dumps({"exp": 1.5e9}).encode())) == {"exp": 1.5e9}
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"a": 1}',
+        '{"a": "\u00e9"}'.encode("utf-16"),
+        '{"a": 1}'.encode("utf-32-le"),
+        b'\xef\xbb\xbf{"a": 1}',
+        b'{"a": NaN}',
+        b'{"a": Infinity}',
+        b'{"a": 1',
+        b"\xff\xfe\x00",
+        b'{"a": "\xed\xa0\x80"}',
+        b"",
+        b"[" * 50 + b"]" * 50,
+    ],
+)
+def test_strict_json_is_json_loads_with_constants_refused(data: bytes) -> None:
+    """The shared decoder decides as ``json.loads(data, parse_constant=...)`` does, error type included."""
+    from channels_warden.authenticators.claims import _refuse_constant, strict_json
+
+    def outcome(parse: Any) -> Any:
+        try:
+            return ("ok", parse(data))
+        except ValueError as exc:
+            return ("error", type(exc))
+
+    assert outcome(strict_json) == outcome(lambda raw: json.loads(raw, parse_constant=_refuse_constant))

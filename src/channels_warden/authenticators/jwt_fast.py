@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import base64
 import importlib
-import json
 import re
 import sys
 import warnings
@@ -34,7 +33,7 @@ from functools import cache
 from typing import Any
 
 from ..exceptions import AuthenticationFailed
-from .claims import _refuse_constant, _segment, check_claims
+from .claims import _segment, check_claims, strict_json
 
 #: A base64url segment without padding; anything else is left to PyJWT's own decoder.
 _SEGMENT = re.compile(rb"[A-Za-z0-9_-]*")
@@ -118,7 +117,7 @@ def _fast_jwt_class() -> Any:
             from rest_framework_simplejwt.settings import api_settings
 
             try:
-                payload = json.loads(decoded["payload"], parse_constant=_refuse_constant)
+                payload = strict_json(decoded["payload"])
             except (ValueError, RecursionError):
                 raise AuthenticationFailed("JWT payload is not base64url-encoded JSON") from None
             if not isinstance(payload, dict):
