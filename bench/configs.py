@@ -31,7 +31,7 @@ class Config:
     Attributes:
         name: route and result key.
         label: what the tables call it.
-        family: ``baseline``, ``warden`` or ``peer``.
+        family: ``baseline``, ``warden``, ``peer`` or ``calibration`` (measured only on request).
         credential: what the client sends (see :mod:`bench.credentials`).
         cache: ``cold`` (a token the process never saw; ``IDENTITY_CACHE`` off), ``warm`` (a token
             this process already verified; ``IDENTITY_CACHE`` on), ``None`` where no cache applies.
@@ -42,7 +42,7 @@ class Config:
 
     name: str
     label: str
-    family: Literal["baseline", "warden", "peer"]
+    family: Literal["baseline", "warden", "peer", "calibration"]
     credential: Credential
     cache: Cache = None
     package: str | None = None
@@ -100,6 +100,10 @@ CONFIGS: tuple[Config, ...] = (
         package="django-channels-jwt-stateless",
         module="django_channels_jwt_stateless",
     ),
+    # Not measured by default (``--configs calibration_50,calibration_150``): the plain consumer
+    # behind a middleware that spends a fixed CPU time in Python, to read any ratio as microseconds.
+    Config("calibration_50", "calibration: plain consumer + 50 µs of Python", "calibration", "none"),
+    Config("calibration_150", "calibration: plain consumer + 150 µs of Python", "calibration", "none"),
 )
 
 BY_NAME = {config.name: config for config in CONFIGS}

@@ -7,7 +7,7 @@ from typing import Any
 
 from .configs import CONFIGS
 
-ALL_HANDSHAKE_CONFIGS = tuple(config.name for config in CONFIGS if config.family != "baseline")
+ALL_HANDSHAKE_CONFIGS = tuple(config.name for config in CONFIGS if config.family in ("warden", "peer"))
 ECHO_CONFIGS = ("warden_jwt_stateless_cold", "warden_session", "peer_auth_stack")
 MEMORY_CONFIGS = (
     "warden_jwt_stateless_cold",

@@ -9,6 +9,7 @@ their documentation says.
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.project.settings")
@@ -52,6 +53,24 @@ def _warden(authenticators: list[Any], *, cache: bool = False, **extra: Any) -> 
     if cache:
         settings["IDENTITY_CACHE"] = _CACHE
     return WardenMiddleware(EchoConsumer.as_asgi(), settings=settings)
+
+
+class BusyMiddleware:
+    """Spends ``seconds`` of this thread's CPU time in Python, then calls the consumer.
+
+    The calibration routes: what a middleware costing a known amount of work per handshake scores,
+    so that a ratio can be read as microseconds of Python per handshake.
+    """
+
+    def __init__(self, inner: Any, seconds: float) -> None:
+        self.inner = inner
+        self.seconds = seconds
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        end = time.thread_time() + self.seconds
+        while time.thread_time() < end:
+            pass
+        await self.inner(scope, receive, send)
 
 
 def build(config: Config) -> Any:
@@ -100,6 +119,8 @@ def build(config: Config) -> Any:
             from django_channels_jwt_stateless import JWTAuthMiddleware
 
             return JWTAuthMiddleware(AuthenticatedEchoConsumer.as_asgi())
+        case "calibration_50" | "calibration_150":
+            return BusyMiddleware(consumer, int(config.name.rsplit("_", 1)[1]) / 1e6)
     raise ValueError(f"no route for configuration {config.name!r}")
 
 

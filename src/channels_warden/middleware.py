@@ -63,13 +63,34 @@ class WardenMiddleware:
         if scope["type"] != "websocket":
             await self.inner(scope, receive, send)
             return
+        # The handshake runs in a coroutine of its own that has returned before the application
+        # starts: this frame, suspended for the socket's whole life, holds only what it needs.
+        connection = await self._admit(scope, receive, send)
+        if connection is None:
+            return
+        try:
+            await self.inner(connection.scope, connection.receive, connection.send)
+        except HandshakeRejected:  # warden refused the socket under the application's feet
+            pass
+        except Exception as exc:
+            not_found = route_not_found(
+                exc, started=connection.app_started, fall_through=self._falls_through(scope)
+            )
+            if not_found is None:
+                raise
+            await connection.reject(not_found)
+        finally:
+            await connection.finish()
+
+    async def _admit(self, scope: Scope, receive: Receive, send: Send) -> Connection | None:
+        """Decide the handshake: the connection, its ``scope`` the application's; ``None`` once refused."""
         listener.ensure_running()
         try:
             adapted = protocol_socket(scope, receive, send, self.settings)
         except Exception:  # a broken PROTOCOL_ADAPTERS entry fails closed like any other setting
             logger.exception("protocol adapter of websocket %s failed", loggable_path(scope.get("path")))
             await Connection(scope, receive, send, self.settings).reject(ServiceUnavailable("adapter raised"))
-            return
+            return None
         if adapted is not None:  # a protocol of its own (GraphQL): its socket speaks for warden
             receive, send = adapted.receive, adapted.send
         connection = Connection(scope, receive, send, self.settings)
@@ -81,7 +102,7 @@ class WardenMiddleware:
                 # refusal below is a close code the client acts on, never an HTTP status.
                 connection.accept_subprotocol = adapted.adapter.subprotocol
                 if not await adapted.open():
-                    return
+                    return None
                 connection.accepted = True
             else:
                 # Inside the try: a custom transport that raises here must fail closed too.
@@ -99,18 +120,18 @@ class WardenMiddleware:
                 adapted_admission = await adapted.admit(admission, scope)
                 if adapted_admission is None:
                     await _settle(scope, throttle, None)
-                    return  # the client left before its first frame
+                    return None  # the client left before its first frame
                 admission = adapted_admission
         except Rejection as exc:
             await _settle(scope, throttle, exc)
             await connection.reject(exc)
-            return
+            return None
         except Exception:  # fail closed: any error refuses the socket
             logger.exception("authentication of websocket %s failed", loggable_path(scope.get("path")))
             refusal = ServiceUnavailable("authentication raised; failing closed")
             await _settle(scope, throttle, refusal)
             await connection.reject(refusal)
-            return
+            return None
         if throttle is not None:
             await _settle(scope, throttle, None)
         connection.auth = admission.auth
@@ -121,19 +142,7 @@ class WardenMiddleware:
             app_scope["auth"] = DeferredIdentity(app_scope["auth"])
         app_scope[SCOPE_KEY] = connection
         connection.scope = app_scope
-        try:
-            await self.inner(app_scope, connection.receive, connection.send)
-        except HandshakeRejected:  # warden refused the socket under the application's feet
-            pass
-        except Exception as exc:
-            not_found = route_not_found(
-                exc, started=connection.app_started, fall_through=self._falls_through(scope)
-            )
-            if not_found is None:
-                raise
-            await connection.reject(not_found)
-        finally:
-            await connection.finish()
+        return connection
 
     def _falls_through(self, scope: Scope) -> bool:
         if self.fall_through is not None:
