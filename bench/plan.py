@@ -41,6 +41,9 @@ class Plan:
         expiry_sockets: sockets whose JWT expires at the same second.
         expiry_lead: at least this many seconds between opening them and their ``exp``.
         peers: whether to measure the peers (their packages must be installed).
+        instruction_configs: configurations whose instructions per handshake callgrind counts.
+        instruction_handshakes / instruction_warmup: handshakes counted per configuration, and
+            untimed ones before them.
     """
 
     mode: str
@@ -67,6 +70,9 @@ class Plan:
     expiry_sockets: int = 200
     expiry_lead: float = 2.0
     peers: bool = True
+    instruction_configs: tuple[str, ...] = ALL_HANDSHAKE_CONFIGS
+    instruction_handshakes: int = 60
+    instruction_warmup: int = 20
     seed: int = 20251121
 
     def as_json(self) -> dict[str, Any]:
@@ -105,6 +111,8 @@ QUICK = Plan(
     settle_seconds=0.5,
     revocation_sizes={1: 5, 100: 2, 1000: 1},
     expiry_sockets=50,
+    instruction_configs=("warden_jwt_stateless_cold", "warden_jwt_stateless_warm", "warden_drf_cold"),
+    instruction_handshakes=40,
 )
 SMOKE = Plan(
     "smoke",
@@ -126,6 +134,9 @@ SMOKE = Plan(
     expiry_sockets=3,
     expiry_lead=0.3,
     peers=False,
+    instruction_configs=("warden_jwt_stateless_cold",),
+    instruction_handshakes=5,
+    instruction_warmup=2,
 )
 PLANS = {plan.mode: plan for plan in (FULL, QUICK, SMOKE)}
 
@@ -142,4 +153,5 @@ def without_peers(plan: Plan) -> Plan:
         handshake_configs=keep(plan.handshake_configs),
         echo_configs=keep(plan.echo_configs),
         memory_configs=keep(plan.memory_configs),
+        instruction_configs=keep(plan.instruction_configs),
     )

@@ -71,10 +71,13 @@ REPRODUCE = """## Reproduce
 
 ```sh
 make bench         # full run: both servers, 3-10 rounds (until every CPU interval on uvicorn is within
-                   # ± 0.03 or 200 s have passed), 1k/5k/10k idle connections; under 10 minutes
-make bench-quick   # quick run: 3-6 smaller rounds, fewer echo/memory configurations, 1k idle connections;
-                   # about 2 minutes, for a first look (its targets at 10k connections are "not measured")
+                   # ± 0.03 or 200 s have passed), instructions per handshake under callgrind,
+                   # 1k/5k/10k idle connections; under 10 minutes
+make bench-quick   # quick run: 3-6 smaller rounds, fewer echo/memory/instruction configurations, 1k
+                   # idle connections; about 3 minutes, a first look (10k-connection targets "not measured")
 python -m bench.report bench/results/<run>.json   # regenerate this page and the chart from a stored run
+# steer by one figure: the deterministic instruction count of chosen configurations, about 1 minute
+python -m bench --quick --only instructions --configs warden_jwt_stateless_cold,warden_jwt_stateless_warm
 ```
 
 Both targets install the `bench` dependency group (the peers and matplotlib) into `.venv`. The run
@@ -82,7 +85,11 @@ starts its own uvicorn, daphne and `redis-server` processes on 127.0.0.1 (free p
 file in a temporary directory, writes `bench/results/<time>-<mode>.json`, this page and the chart.
 The CPU-cost ratios hold still on a busy machine (CPU time a process spends barely depends on what
 else runs; each read of `/proc/<pid>/stat` is exact to one 10 ms clock tick, so batches are large);
-throughput ratios and absolute rates do not, so run it on a quiet machine to compare those."""
+throughput ratios and absolute rates do not, so run it on a quiet machine to compare those. The
+instruction counts need `valgrind` (`apt-get install valgrind`); without it that section says so.
+`--configs calibration_50,calibration_150` adds two routes that spend a fixed 50 or 150 µs of CPU in
+Python per handshake in front of the plain consumer, to read a CPU-cost ratio as microseconds (not an
+instruction ratio: under callgrind the same microseconds hold far fewer instructions)."""
 
 
 def _targets(results: dict[str, Any]) -> list[str]:
@@ -209,8 +216,43 @@ def _echo(results: dict[str, Any]) -> list[str]:
         "the round trips only (sockets are opened before and closed after).",
     ]
     if "warden_session" in plan["echo_configs"]:
-        lines[-1] += " The session row includes Channels' own `SessionMiddleware` send wrapper, which"
-        lines.append("`AuthMiddlewareStack` has too.")
+        lines[-1] += " The `AuthMiddlewareStack` row includes Channels' `SessionMiddleware` send"
+        lines.append("wrapper; `WardenMiddlewareStack` has none on websockets (`session_scope.py`).")
+    return lines
+
+
+def _instructions(results: dict[str, Any]) -> list[str]:
+    counted = results.get("instructions")
+    if not counted:
+        return []
+    lines = ["## Instructions per handshake (callgrind, uvicorn)", ""]
+    if "unavailable" in counted:
+        return [*lines, f"Not measured: {counted['unavailable']}."]
+    lines += [
+        "| configuration | cache | instructions per handshake | × no-auth |",
+        "|---|---|---|---|",
+    ]
+    for name, figures in counted.items():
+        if not isinstance(figures, dict):
+            continue
+        cells = [BY_NAME[name].label, _cache(name), f"{figures['instructions']:,}", f"{figures['ratio']:.3f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        f"What the server executes for one handshake, counted by `valgrind --tool=callgrind` over"
+        f" {counted['handshakes']} handshakes one at a time",
+        "(connect, one echo, close), after an untimed pass over every route; the baseline is counted"
+        " first and last",
+        f"({counted['baseline_spread'] * 100:.2f} % apart in this run). Unlike CPU time, the count does"
+        " not depend on what else",
+        "the machine does: repeated runs agree to about 1 %, so it shows changes the CPU-time intervals"
+        " hide. It is a",
+        "count of instructions, not of time (a cache miss costs more than an add), and one handshake at"
+        " a time shares no",
+        "thread hop with another (no coalescing); the judged figure stays the CPU-cost ratio above."
+        " `bench/instructions.py`",
+        "says how the server is run.",
+    ]
     return lines
 
 
@@ -332,6 +374,7 @@ def render(results: dict[str, Any], json_path: Path) -> str:
         _targets(results),
         _handshakes(results),
         _echo(results),
+        _instructions(results),
         _memory(results),
         _revocation(results),
         _expiry(results),

@@ -28,13 +28,14 @@ from .configs import BY_NAME, CONFIGS, peer_available
 from .credentials import Pools, describe_pools, seed
 from .echo import echo
 from .handshakes import HandshakeBench
+from .instructions import instructions
 from .live import expiry, memory, revocation
 from .plan import PLANS, Plan, without_peers
 from .servers import ROOT, Process, can_pin, pin_client, raise_fd_limit, start_redis, start_server
 from .targets import evaluate
 
 RESULTS = ROOT / "bench" / "results"
-SECTIONS = ("handshakes", "queries", "echo", "memory", "revocation", "expiry")
+SECTIONS = ("handshakes", "queries", "echo", "instructions", "memory", "revocation", "expiry")
 
 
 def log(line: str) -> None:
@@ -107,6 +108,7 @@ def effective_plan(plan: Plan, peers: dict[str, Any]) -> Plan:
         handshake_configs=keep(plan.handshake_configs),
         echo_configs=keep(plan.echo_configs),
         memory_configs=keep(plan.memory_configs),
+        instruction_configs=keep(plan.instruction_configs),
     )
 
 
@@ -151,6 +153,9 @@ async def measure(plan: Plan, pools: Pools, requested: set[str], workdir: Path) 
         finally:
             for server in servers.values():
                 server.stop()
+    if sections.wanted("instructions"):
+        log(f"instructions per handshake (callgrind): {len(plan.instruction_configs)} configurations")
+        results["instructions"] = await sections.run("instructions", instructions(plan, pools, workdir, log))
     if sections.wanted("memory"):
         log(f"memory per idle connection at {', '.join(map(str, plan.memory_levels))}")
         results["memory"] = await sections.run("memory", memory(plan, pools, workdir, log))
@@ -235,7 +240,11 @@ def restricted(plan: Plan, configs: str | None, servers: str | None) -> Plan:
             raise SystemExit(
                 f"unknown configuration(s) {', '.join(unknown)}; choose from {', '.join(choices)}"
             )
-        plan = replace(plan, handshake_configs=names)
+        plan = replace(
+            plan,
+            handshake_configs=names,
+            instruction_configs=tuple(name for name in plan.instruction_configs if name in names) or names,
+        )
     if servers:
         kinds = tuple(kind.strip() for kind in servers.split(",") if kind.strip())
         if unknown := [kind for kind in kinds if kind not in ("uvicorn", "daphne")]:

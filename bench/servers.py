@@ -156,7 +156,14 @@ class Process:
                 self.process.wait()
 
 
-def _start(kind: str, port: int, command: list[str], env: dict[str, str], log_path: Path) -> Process:
+def _start(
+    kind: str,
+    port: int,
+    command: list[str],
+    env: dict[str, str],
+    log_path: Path,
+    start_timeout: float = START_TIMEOUT,
+) -> Process:
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             _pinned(command),
@@ -167,7 +174,7 @@ def _start(kind: str, port: int, command: list[str], env: dict[str, str], log_pa
             preexec_fn=raise_fd_limit,
         )
     started = Process(kind, port, process, log_path)
-    deadline = time.monotonic() + START_TIMEOUT
+    deadline = time.monotonic() + start_timeout
     while not _listening(port):
         if process.poll() is not None or time.monotonic() > deadline:
             started.stop()
@@ -177,9 +184,18 @@ def _start(kind: str, port: int, command: list[str], env: dict[str, str], log_pa
 
 
 def start_server(
-    kind: str, workdir: Path, env: dict[str, str], *, ping_interval: float | None = None
+    kind: str,
+    workdir: Path,
+    env: dict[str, str],
+    *,
+    ping_interval: float | None = None,
+    prefix: list[str] | None = None,
+    start_timeout: float = START_TIMEOUT,
 ) -> Process:
-    """Start ``kind`` serving the bench project; return once it accepts TCP connections."""
+    """Start ``kind`` serving the bench project; return once it accepts TCP connections.
+
+    ``prefix`` runs the server under another program (``valgrind --tool=callgrind ...``).
+    """
     port = free_port()
     full_env = {
         **os.environ,
@@ -189,7 +205,8 @@ def start_server(
         **env,
     }
     log_path = workdir / f"{kind}-{port}.log"
-    return _start(kind, port, server_command(kind, port, ping_interval=ping_interval), full_env, log_path)
+    command = [*(prefix or []), *server_command(kind, port, ping_interval=ping_interval)]
+    return _start(kind, port, command, full_env, log_path, start_timeout)
 
 
 def start_redis(workdir: Path) -> Process | None:

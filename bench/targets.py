@@ -40,8 +40,13 @@ def _figures(results: dict[str, Any], name: str) -> Interval | Broken | None:
 
 
 def _rate(results: dict[str, Any], name: str) -> str:
+    """The throughput ratio and the instruction ratio beside a CPU-cost figure, where measured."""
     figures = results.get("handshakes", {}).get(PRIMARY_SERVER, {}).get(name) or {}
-    return f"; rate {figures['ratio']:.2f}x" if "ratio" in figures else ""
+    beside = f"; rate {figures['ratio']:.2f}x" if "ratio" in figures else ""
+    counted = (results.get("instructions") or {}).get(name)
+    if isinstance(counted, dict) and "ratio" in counted:
+        beside += f"; instructions {counted['ratio']:.3f}x"
+    return beside
 
 
 def _verdict(value: Interval, bound: float) -> tuple[bool, str]:

@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Every section but the instruction count, which runs under valgrind in a fixture of its own.
+TIMED = "handshakes,queries,echo,memory,revocation,expiry"
 
 
 @pytest.fixture(scope="module")
@@ -23,11 +25,11 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """One smoke run of the harness; its JSON result."""
     output = tmp_path_factory.mktemp("bench-results")
     completed = subprocess.run(
-        [sys.executable, "-m", "bench", "--smoke", "--no-docs", "--output", str(output)],
+        [sys.executable, "-m", "bench", "--smoke", "--no-docs", "--output", str(output), "--only", TIMED],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=50,
+        timeout=120,
     )
     assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-4000:]
     (result,) = output.glob("*-smoke.json")
@@ -102,3 +104,48 @@ def test_every_target_has_a_verdict(smoke_run: dict[str, Any]) -> None:
     for target in targets:
         assert set(target) == {"id", "target", "measured", "met", "note"}
         assert target["met"] in (True, False, None)
+
+
+@pytest.fixture(scope="module")
+def counted_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The instruction section of a smoke run: uvicorn under callgrind (valgrind must be installed)."""
+    output = tmp_path_factory.mktemp("bench-instructions")
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--smoke",
+            "--no-docs",
+            "--output",
+            str(output),
+            "--only",
+            "instructions",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-4000:]
+    (result,) = output.glob("*-smoke.json")
+    return dict(json.loads(result.read_text()))
+
+
+def test_instructions_are_counted_per_handshake_under_callgrind(counted_run: dict[str, Any]) -> None:
+    """Instructions per handshake for the baseline and the plan's configurations, with their ratio.
+
+    No figure is asserted beyond its shape and sanity: a handshake costs at least 100,000
+    instructions, warden's stateless JWT route costs more than the plain consumer, and the baseline's
+    two counts (first and last) agree within 5 %.
+    """
+    counted = counted_run["instructions"]
+    assert "unavailable" not in counted, counted
+    assert counted["handshakes"] == counted_run["plan"]["instruction_handshakes"]
+    assert 0 <= counted["baseline_spread"] < 0.05
+    assert counted["baseline"]["ratio"] == 1
+    for name in ["baseline", *counted_run["plan"]["instruction_configs"]]:
+        assert counted[name]["instructions"] > 100_000, name
+    cold = counted["warden_jwt_stateless_cold"]
+    assert cold["instructions"] > counted["baseline"]["instructions"]
+    assert 0 < cold["ratio"] < 1

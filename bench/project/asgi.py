@@ -136,3 +136,16 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+if os.environ.get("WARDEN_BENCH_COUNTING"):
+    # The instruction-count server (bench/instructions.py). Everything loaded so far moves to the
+    # permanent generation, so that a full collection landing inside one batch and not another
+    # does not make two counts of the same work differ by millions of instructions. A long switch
+    # interval: under valgrind a thread waiting for the GIL would otherwise wake every 5 ms of a
+    # 50-times slower clock and ask for it, and how often that happens is not the same twice.
+    import gc
+    import sys
+
+    gc.collect()
+    gc.freeze()
+    sys.setswitchinterval(1.0)
