@@ -71,7 +71,7 @@ class Plan:
     expiry_lead: float = 2.0
     peers: bool = True
     instruction_configs: tuple[str, ...] = ALL_HANDSHAKE_CONFIGS
-    instruction_handshakes: int = 60
+    instruction_handshakes: int = 40
     instruction_warmup: int = 20
     seed: int = 20251121
 
