@@ -2,7 +2,8 @@
 
     python -m bench.compare bench/results/<run-a>.json bench/results/<run-b>.json
 
-Prints a Markdown table for ``bench/NOTES.md``: "agree" means the two 95 % intervals overlap.
+Prints Markdown tables for ``bench/NOTES.md``: "agree" means the two 95 % intervals overlap; the
+instruction ratios (deterministic, no interval) are shown with their difference.
 """
 
 from __future__ import annotations
@@ -66,13 +67,32 @@ def table(first: dict[str, Any], second: dict[str, Any], names: tuple[str, str])
     return "\n".join(lines)
 
 
+def instruction_table(first: dict[str, Any], second: dict[str, Any], names: tuple[str, str]) -> str:
+    """The instruction ratios both runs counted, with how far apart they are."""
+    a, b = first.get("instructions") or {}, second.get("instructions") or {}
+    common = [name for name in a if isinstance(a[name], dict) and isinstance(b.get(name), dict)]
+    if not common:
+        return ""
+    lines = [f"| instructions × no-auth | {names[0]} | {names[1]} | difference |", "|---|---|---|---|"]
+    for name in common:
+        config = BY_NAME[name]
+        label = f"{config.label} ({config.cache})" if config.cache else config.label
+        one, two = a[name]["ratio"], b[name]["ratio"]
+        lines.append(f"| {label} | {one:.3f} | {two:.3f} | {two - one:+.3f} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2:
         print("usage: python -m bench.compare <run-a>.json <run-b>.json", file=sys.stderr)
         return 2
     first, second = (json.loads(Path(arg).read_text()) for arg in args)
-    print(table(first, second, (Path(args[0]).stem, Path(args[1]).stem)))
+    names = (Path(args[0]).stem, Path(args[1]).stem)
+    print(table(first, second, names))
+    if counted := instruction_table(first, second, names):
+        print()
+        print(counted)
     return 0
 
 

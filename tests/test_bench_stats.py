@@ -188,3 +188,24 @@ def test_compare_marks_runs_that_agree_within_their_intervals() -> None:
     assert lines[2] == "| warden: SimpleJWT stateless (cold) | 0.900 ± 0.020 | 0.930 ± 0.020 | yes |"
     assert lines[3] == "| warden: DRF token (cold) | 0.700 ± 0.010 | 0.750 ± 0.010 | **no** |"
     assert lines[-1] == "1 of 2 figures agree within their 95 % intervals."
+
+
+def test_compare_shows_instruction_ratios_with_their_difference() -> None:
+    """Counted ratios of both runs side by side; a configuration only one run counted is left out."""
+    from bench.compare import instruction_table
+
+    first = {
+        "instructions": {
+            "handshakes": 40,
+            "warden_drf_cold": {"ratio": 0.631},
+            "warden_session": {"ratio": 0.5},
+        }
+    }
+    second = {"instructions": {"handshakes": 40, "warden_drf_cold": {"ratio": 0.629}}}
+    lines = instruction_table(first, second, ("a", "b")).splitlines()
+    assert lines == [
+        "| instructions \u00d7 no-auth | a | b | difference |",
+        "|---|---|---|---|",
+        "| warden: DRF token (cold) | 0.631 | 0.629 | -0.002 |",
+    ]
+    assert instruction_table({}, second, ("a", "b")) == ""
