@@ -58,6 +58,9 @@ DATABASES["postgres"] = {
     "TEST": {"NAME": f"warden_tests_{os.getpid()}"},
 }
 
+# The cache session engine's end-to-end test runs a server with sessions in its local memory.
+if os.environ.get("WARDEN_TEST_SESSION_ENGINE"):
+    SESSION_ENGINE = os.environ["WARDEN_TEST_SESSION_ENGINE"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CHANNEL_LAYERS: dict[str, dict[str, Any]] = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only

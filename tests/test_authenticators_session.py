@@ -514,3 +514,105 @@ def test_one_authenticator_judges_like_django_once_its_statements_are_learned(
     users[4].save()
     with pytest.raises(PermissionDenied, match="session user is inactive"):
         authenticator.authenticate_sync(keys[4])
+
+
+# -- sessions in a local-memory cache: read on the loop as well --------------------------------------
+
+CACHE_ENGINE = "django.contrib.sessions.backends.cache"
+
+
+def _cache_session(user: Any) -> str:
+    store = import_module(CACHE_ENGINE).SessionStore()
+    store.update(
+        {
+            SESSION_KEY: str(user.pk),
+            BACKEND_SESSION_KEY: django_settings.AUTHENTICATION_BACKENDS[0],
+            HASH_SESSION_KEY: user.get_session_auth_hash(),
+        }
+    )
+    store.save()
+    return str(store.session_key)
+
+
+def test_which_engines_are_read_without_io(settings: Any) -> None:
+    """Signed cookies and a local-memory session cache: yes; a cache over the network, files, db: no."""
+    from channels_warden.authenticators.session import reads_without_io
+
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "files": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": "unused"},
+        "redis": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1",
+        },
+    }
+    settings.SESSION_CACHE_ALIAS = "default"
+    assert reads_without_io(SIGNED)
+    assert reads_without_io(CACHE_ENGINE)
+    assert not reads_without_io("django.contrib.sessions.backends.db")
+    assert not reads_without_io("django.contrib.sessions.backends.cached_db")
+    for alias in ("files", "redis"):
+        settings.SESSION_CACHE_ALIAS = alias
+        assert not reads_without_io(CACHE_ENGINE), alias
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_local_memory_cache_session_with_a_cached_user_makes_no_thread_hop(
+    make_user: Any, user_cache: CacheConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sessions in this process's memory: once the user is cached, judged on the event loop alone."""
+    from channels.db import database_sync_to_async
+
+    user = await database_sync_to_async(make_user)()
+    key = await database_sync_to_async(_cache_session)(user)
+    credential = Credential(scheme="session", secret=key, transport="session")
+    authenticator = SessionAuthenticator(engine=CACHE_ENGINE)
+    first, _ = await authenticator.authenticate(credential, {}, user_cache=user_cache)
+
+    def no_hop(*args: Any) -> Any:
+        raise AssertionError("a thread hop was made")
+
+    monkeypatch.setattr(SessionAuthenticator, "authenticate_sync", no_hop)
+    second, info = await authenticator.authenticate(credential, {}, user_cache=user_cache)
+    assert (first.pk, second.pk, info.session_key) == (user.pk, user.pk, key)
+    import_module(CACHE_ENGINE).SessionStore(key).delete()  # logout elsewhere: the session is gone
+    with pytest.raises(AuthenticationFailed) as exc_info:
+        await authenticator.authenticate(credential, {}, user_cache=user_cache)
+    assert exc_info.value.detail == "session does not exist or has expired"
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_session_cache_over_the_network_still_takes_the_hop(
+    make_user: Any, user_cache: CacheConfig, settings: Any, tmp_path: Any
+) -> None:
+    """With the session cache on another backend, the blocking part runs in a worker thread."""
+    import threading
+
+    from channels.db import database_sync_to_async
+
+    settings.CACHES = {
+        **settings.CACHES,
+        "files": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": "/tmp/warden-sessions",
+        },
+    }
+    settings.SESSION_CACHE_ALIAS = "files"
+    user = await database_sync_to_async(make_user)()
+    key = await database_sync_to_async(_cache_session)(user)
+    threads: list[threading.Thread] = []
+    original = SessionAuthenticator.authenticate_sync
+
+    def recording(self: Any, *args: Any) -> Any:
+        threads.append(threading.current_thread())
+        return original(self, *args)
+
+    authenticator = SessionAuthenticator(engine=CACHE_ENGINE)
+    credential = Credential(scheme="session", secret=key, transport="session")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(SessionAuthenticator, "authenticate_sync", recording)
+        for _ in range(2):
+            admitted, _ = await authenticator.authenticate(credential, {}, user_cache=user_cache)
+            assert admitted.pk == user.pk
+    assert len(threads) == 2
+    assert all(thread is not threading.main_thread() for thread in threads)

@@ -95,6 +95,11 @@ PROFILES: dict[str, dict[str, object]] = {
         ],
         "IDENTITY_CACHE": {"TTL": 60, "MAX_ENTRIES": 100},
     },
+    # Sessions with the user cached: in a local-memory cache (SESSION_ENGINE "cache"), no thread hop.
+    "cached-session": {
+        "AUTHENTICATORS": ["channels_warden.authenticators.SessionAuthenticator"],
+        "IDENTITY_CACHE": {"TTL": 60, "MAX_ENTRIES": 100},
+    },
     "cached-stateless": {
         "AUTHENTICATORS": [{"CLASS": _JWT, "OPTIONS": {"mode": "stateless"}}],
         "IDENTITY_CACHE": {"TTL": 60, "MAX_ENTRIES": 100},

@@ -23,6 +23,9 @@ from .base import AuthResult, BaseAuthenticator
 
 #: Session engines that read a session without I/O (the cookie itself holds it, signed).
 LOOP_ENGINES = frozenset({"django.contrib.sessions.backends.signed_cookies"})
+#: The engine that keeps sessions in ``SESSION_CACHE_ALIAS``: read on the loop when that cache is
+#: in this process's memory.
+CACHE_ENGINE = "django.contrib.sessions.backends.cache"
 #: What :meth:`SessionAuthenticator.check` returns when the user would need a query.
 USER_NOT_CACHED = object()
 
@@ -87,6 +90,24 @@ def _load(session: Any, owner: object = None) -> dict[str, Any] | None:
     return data
 
 
+def reads_without_io(engine: str) -> bool:
+    """Whether a session of ``engine`` is read without I/O, so that it may be read on the event loop.
+
+    Signed cookies hold the session themselves. The cache engine does when ``SESSION_CACHE_ALIAS``
+    is a local-memory cache (a dictionary of this process). Every other cache Django 5.2 ships does
+    network or file I/O, and its ``aget`` is ``get`` in a thread: those sessions take the hop, like
+    ``cached_db`` (whose row warden reads for its real expiry date) and the database engine.
+    """
+    if engine in LOOP_ENGINES:
+        return True
+    if engine != CACHE_ENGINE:
+        return False
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    return type(caches[settings.SESSION_CACHE_ALIAS]) is LocMemCache
+
+
 def _is_inactive_user(user_id: Any) -> bool:
     """Whether ``user_id`` names a deactivated user, which ``ModelBackend.get_user`` reports as absent.
 
@@ -129,9 +150,9 @@ class SessionAuthenticator(BaseAuthenticator):
     async def authenticate(
         self, credential: Credential, scope: Scope, user_cache: CacheConfig | None = None
     ) -> AuthResult | None:
-        if user_cache is not None and (self.engine or settings.SESSION_ENGINE) in LOOP_ENGINES:
-            # A signed-cookie session is read without I/O; with its user cached the whole check
-            # runs on the event loop, with no thread hop.
+        if user_cache is not None and reads_without_io(self.engine or settings.SESSION_ENGINE):
+            # A signed-cookie session, or one in a local-memory cache, is read without I/O; with its
+            # user cached the whole check runs on the event loop, with no thread hop.
             found = self.check(credential.secret, scope.get("session"), user_cache, cached_only=True)
             if found is not USER_NOT_CACHED:
                 return found  # type: ignore[return-value]
