@@ -12,6 +12,7 @@ is), and hands ``send`` through. Every other scope type goes through Channels' o
 from __future__ import annotations
 
 from importlib import import_module
+from typing import TYPE_CHECKING
 
 from channels.sessions import CookieMiddleware, SessionMiddleware
 from django.conf import settings
@@ -19,6 +20,9 @@ from django.http import parse_cookie
 from django.utils.functional import LazyObject
 
 from ._types import ASGIApp, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from django.contrib.sessions.backends.base import SessionBase
 
 
 class SessionScopeMiddleware:
@@ -37,7 +41,7 @@ class SessionScopeMiddleware:
         own = dict(scope)
         own["cookies"] = _first_cookie_header(scope)
         if "session" not in scope:  # an outer session middleware's session is passed through
-            session = LazyObject()
+            session: LazyObject[SessionBase] = LazyObject()
             session._wrapped = import_module(settings.SESSION_ENGINE).SessionStore(
                 own["cookies"].get(settings.SESSION_COOKIE_NAME)
             )
