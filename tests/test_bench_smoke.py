@@ -149,3 +149,22 @@ def test_instructions_are_counted_per_handshake_under_callgrind(counted_run: dic
     cold = counted["warden_jwt_stateless_cold"]
     assert cold["instructions"] > counted["baseline"]["instructions"]
     assert 0 < cold["ratio"] < 1
+
+
+def test_handshake_parts_times_every_step_in_process() -> None:
+    """``bench.handshake_parts`` (quoted in bench/NOTES.md) runs with cold tokens and names each step."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.handshake_parts", "--scale", "0.01"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-4000:]
+    header, *rows = completed.stdout.strip().splitlines()
+    assert header.startswith("warden_jwt_stateless_cold, in process")
+    steps = {row.split(maxsplit=1)[1]: float(row.split(maxsplit=1)[0]) for row in rows}
+    assert len(steps) == 11
+    assert all(micros > 0 for micros in steps.values())
+    assert "credential check, cold (authenticator)" in steps
+    assert "whole handshake, cold: warden + an app that does nothing" in steps
