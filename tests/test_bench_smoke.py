@@ -168,3 +168,36 @@ def test_handshake_parts_times_every_step_in_process() -> None:
     assert all(micros > 0 for micros in steps.values())
     assert "credential check, cold (authenticator)" in steps
     assert "whole handshake, cold: warden + an app that does nothing" in steps
+
+
+def test_server_profile_splits_the_servers_samples_by_owner() -> None:
+    """``bench.server_profile`` (quoted in bench/NOTES.md) samples a real uvicorn with py-spy."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.server_profile", "--handshakes", "400", "--top", "3"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-4000:]
+    lines = completed.stdout.splitlines()
+    assert lines[0].startswith("warden_jwt_stateless_cold on uvicorn, 400 handshakes")
+    owners = {line[:26].strip(): line[26:].split() for line in lines[2:6]}
+    assert set(owners) == {"warden", "application", "server and event loop", "total"}
+    assert float(owners["warden"][0]) == 0.0  # the baseline runs no warden code
+    assert float(owners["warden"][1]) > 0.0
+    assert float(owners["total"][0]) > 0.0
+    assert "warden functions, innermost (µs per handshake):" in lines
+
+
+def test_server_profile_refuses_a_route_it_cannot_drive() -> None:
+    """Tickets are minted by the benchmark run itself: the profiler says so instead of failing later."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.server_profile", "--route", "warden_ticket"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert completed.returncode == 2
+    assert "--route must be a bench route other than warden_ticket" in completed.stderr
