@@ -100,7 +100,7 @@ def profile(route: str, handshakes: int, workdir: Path, pools: Pools) -> str:
     try:
         asyncio.run(run_handshakes(server.port, fresh_attempts(config, server.port, pools, 200, None), 16))
         attempts = fresh_attempts(config, server.port, pools, handshakes, None)
-        command = [_py_spy(), "record", "--pid", str(server.pid), "--rate", "1000", "--format", "raw"]
+        command = [_py_spy(), "record", "--pid", str(server.pid), "--rate", "1000", "--format", "raw", "--gil"]
         spy = subprocess.Popen(
             [*command, "--nonblocking", "--output", str(output)],
             stdout=subprocess.DEVNULL,
