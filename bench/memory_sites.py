@@ -44,17 +44,20 @@ def _setup() -> Any:
 def _scope(route: str, token: str | None, number: int) -> dict[str, Any]:
     headers = [(b"host", b"127.0.0.1:8000"), (b"origin", ORIGIN)]
     credential = BY_NAME[route].credential
+    query = b""
     if credential == "session":
         headers.append((b"cookie", f"sessionid={token}".encode()))
     elif credential == "drf":
         headers.append((b"authorization", f"Token {token}".encode()))
+    elif credential == "jwt_query":  # django-channels-jwt-stateless reads ?token=
+        query = f"token={token}".encode()
     elif token is not None:
         headers.append((b"authorization", f"Bearer {token}".encode()))
     return {
         "type": "websocket",
         "path": f"/ws/{route}/",
         "raw_path": f"/ws/{route}/".encode(),
-        "query_string": b"",
+        "query_string": query,
         "headers": headers,
         "client": ("127.0.0.1", 40000 + number % 20000),
         "server": ("127.0.0.1", 8000),

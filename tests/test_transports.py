@@ -169,6 +169,20 @@ def test_header_redact_removes_basic_credentials_too_and_copies_only_when_needed
     assert (basic["headers"], plain["headers"] is headers) == ([(b"host", b"testserver")], True)
 
 
+def test_header_redact_keeps_the_servers_own_header_entries() -> None:
+    """The application's list holds the server's header pairs themselves (a held socket keeps it),
+    lists included (the shape some servers use), and the server's own list is left whole."""
+    trace, agent = (b"x-trace", b"1"), [b"user-agent", b"test"]
+    server_headers = [(b"host", b"testserver"), trace, (b"authorization", b"Bearer abc"), agent]
+    scope = ws_scope([])
+    scope["headers"] = server_headers
+    AuthorizationHeaderTransport().redact(scope)
+    assert scope["headers"] == [(b"host", b"testserver"), trace, agent]
+    assert scope["headers"][1] is trace
+    assert scope["headers"][2] is agent
+    assert len(server_headers) == 4
+
+
 def test_header_is_not_ambient() -> None:
     """Browsers never attach an Authorization header by themselves."""
     scope = ws_scope([(b"authorization", b"Bearer abc")])

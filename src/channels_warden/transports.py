@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 
@@ -30,9 +30,13 @@ def header_values(scope: Scope, name: bytes) -> list[bytes]:
     return [value for key, value in scope.get("headers", ()) if key == name]
 
 
-def without_header(scope: Scope, name: bytes) -> list[tuple[bytes, bytes]]:
-    """The scope's headers minus every occurrence of ``name``."""
-    return [(key, value) for key, value in scope.get("headers", ()) if key != name]
+def without_header(scope: Scope, name: bytes) -> list[Any]:
+    """The scope's headers minus every occurrence of ``name``.
+
+    The entries kept are the server's own, not copies: a held socket keeps this list, and a new
+    pair per header would cost about 60 bytes each for as long as the socket is open.
+    """
+    return [header for header in scope.get("headers", ()) if header[0] != name]
 
 
 class Transport:
@@ -125,7 +129,9 @@ class CookieTransport(Transport):
         kept = without_cookie(header, name)
         if kept == header:
             return
-        scope["headers"] = [*without_header(scope, b"cookie"), (b"cookie", kept.encode("latin-1"))]
+        headers = without_header(scope, b"cookie")
+        headers.append((b"cookie", kept.encode("latin-1")))
+        scope["headers"] = headers
         if isinstance(scope.get("cookies"), dict):
             scope["cookies"] = {key: value for key, value in scope["cookies"].items() if key != name}
 
