@@ -4,15 +4,16 @@ CPU time per handshake is what the targets are judged on, but on a shared 2-core
 whatever the other core does (shared caches, host steal), so its intervals stay near ±0.1 after the
 10-minute budget. The number of instructions the server executes for a handshake does not: it is
 the same whatever else runs. One uvicorn runs under ``valgrind --tool=callgrind``
-(``PYTHONHASHSEED=0``; ``gc.freeze()`` once the project is loaded, so that a full collection of
-Django's objects landing in one batch and not in another cannot tell them apart; a 1 s GIL switch
-interval, so that a thread hop does not poll for the GIL on valgrind's slow clock), pinned like the
+(``PYTHONHASHSEED=0``; the cyclic collector off once the project is loaded, so that a collection
+landing in one batch and not in another cannot tell them apart, which leaves its work out of the
+count; a 1 s GIL switch interval, so that a thread hop does not poll for the GIL on valgrind's slow
+clock), pinned like the
 others; after one untimed pass over every route, for each configuration the counters are zeroed
 (``callgrind_control -z``), a batch of handshakes runs, and the counters
 are dumped (``callgrind_control -d``). The dump's total over the batch's size is the figure; its
 ratio to the no-auth baseline's (measured first and last) is the deterministic twin of the CPU-cost
 ratio. Instructions are not time (a cache miss costs more than an add), so the two ratios differ a
-little; they move together, and this one shows a 1 % change.
+little; they move together, and this one shows a 1 % change (two runs agree to 0.003).
 """
 
 from __future__ import annotations

@@ -245,13 +245,13 @@ def _instructions(results: dict[str, Any]) -> list[str]:
         " first and last",
         f"({counted['baseline_spread'] * 100:.2f} % apart in this run). Unlike CPU time, the count does"
         " not depend on what else",
-        "the machine does: repeated runs agree to about 1 %, so it shows changes the CPU-time intervals"
+        "the machine does: repeated runs agree to 0.3 %, so it shows changes the CPU-time intervals"
         " hide. It is a",
         "count of instructions, not of time (a cache miss costs more than an add), and one handshake at"
         " a time shares no",
-        "thread hop with another (no coalescing); the judged figure stays the CPU-cost ratio above."
-        " `bench/instructions.py`",
-        "says how the server is run.",
+        "thread hop with another (no coalescing), with the cyclic collector off (its work is left out);"
+        " the judged",
+        "figure stays the CPU-cost ratio above. `bench/instructions.py` says how the server is run.",
     ]
     return lines
 

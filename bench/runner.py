@@ -240,11 +240,8 @@ def restricted(plan: Plan, configs: str | None, servers: str | None) -> Plan:
             raise SystemExit(
                 f"unknown configuration(s) {', '.join(unknown)}; choose from {', '.join(choices)}"
             )
-        plan = replace(
-            plan,
-            handshake_configs=names,
-            instruction_configs=tuple(name for name in plan.instruction_configs if name in names) or names,
-        )
+        # Counted as named, in every mode: steering by one figure means the figure of what was named.
+        plan = replace(plan, handshake_configs=names, instruction_configs=names)
     if servers:
         kinds = tuple(kind.strip() for kind in servers.split(",") if kind.strip())
         if unknown := [kind for kind in kinds if kind not in ("uvicorn", "daphne")]:

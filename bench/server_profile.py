@@ -100,9 +100,9 @@ def profile(route: str, handshakes: int, workdir: Path, pools: Pools) -> str:
     try:
         asyncio.run(run_handshakes(server.port, fresh_attempts(config, server.port, pools, 200, None), 16))
         attempts = fresh_attempts(config, server.port, pools, handshakes, None)
-        command = [_py_spy(), "record", "--pid", str(server.pid), "--rate", "1000", "--format", "raw", "--gil"]
+        command = [_py_spy(), "record", "--pid", str(server.pid), "--rate", "1000", "--format", "raw"]
         spy = subprocess.Popen(
-            [*command, "--nonblocking", "--output", str(output)],
+            [*command, "--gil", "--nonblocking", "--output", str(output)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )

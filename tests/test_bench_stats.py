@@ -209,3 +209,26 @@ def test_compare_shows_instruction_ratios_with_their_difference() -> None:
         "| warden: DRF token (cold) | 0.631 | 0.629 | -0.002 |",
     ]
     assert instruction_table({}, second, ("a", "b")) == ""
+
+
+def test_named_configurations_are_measured_and_counted_in_every_mode() -> None:
+    """``--configs`` names what is measured and what callgrind counts, in quick mode too."""
+    from bench.plan import PLANS
+    from bench.runner import restricted
+
+    for mode in ("full", "quick", "smoke"):
+        plan = restricted(PLANS[mode], "warden_drf_warm, warden_jwt_db_cold", "uvicorn")
+        assert plan.handshake_configs == ("warden_drf_warm", "warden_jwt_db_cold")
+        assert plan.instruction_configs == ("warden_drf_warm", "warden_jwt_db_cold")
+        assert plan.servers == ("uvicorn",)
+
+
+def test_an_unknown_configuration_or_server_is_refused_by_name() -> None:
+    """A typo stops the run before anything starts, naming the choices."""
+    from bench.plan import PLANS
+    from bench.runner import restricted
+
+    with pytest.raises(SystemExit, match=r"unknown configuration.*warden_drf_hot.*choose from"):
+        restricted(PLANS["quick"], "warden_drf_hot", None)
+    with pytest.raises(SystemExit, match=r"unknown server.*hypercorn"):
+        restricted(PLANS["quick"], None, "hypercorn")

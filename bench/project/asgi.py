@@ -138,9 +138,11 @@ application = ProtocolTypeRouter(
 )
 
 if os.environ.get("WARDEN_BENCH_COUNTING"):
-    # The instruction-count server (bench/instructions.py). Everything loaded so far moves to the
-    # permanent generation, so that a full collection landing inside one batch and not another
-    # does not make two counts of the same work differ by millions of instructions. A long switch
+    # The instruction-count server (bench/instructions.py). No cyclic collector: a collection
+    # landing inside one batch and not another made two counts of the same work differ by up to
+    # 9 % (DRF warm, 0.785x to 0.856x over five runs; 0.867x twice without it). The count leaves
+    # the collector's work out; the CPU figures keep it (and py-spy saw the same ratio with the
+    # collector off, 0.671 against 0.670: bench/NOTES.md). A long switch
     # interval: under valgrind a thread waiting for the GIL would otherwise wake every 5 ms of a
     # 50-times slower clock and ask for it, and how often that happens is not the same twice.
     import gc
@@ -148,4 +150,5 @@ if os.environ.get("WARDEN_BENCH_COUNTING"):
 
     gc.collect()
     gc.freeze()
+    gc.disable()
     sys.setswitchinterval(1.0)
