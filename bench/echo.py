@@ -22,6 +22,7 @@ from .stats import Interval, converged, cost_ratio, format_interval, interval, i
 
 Log = Callable[[str], None]
 PRIMARY_SERVER = "uvicorn"
+TICK_SECONDS = 0.01  # /proc/<pid>/stat counts CPU time in clock ticks (USER_HZ = 100)
 
 
 async def _measure(plan: Plan, pools: Pools, config: Config, server: Process) -> tuple[float, float]:
@@ -61,7 +62,12 @@ async def echo(plan: Plan, pools: Pools, servers: dict[str, Process], log: Log) 
         # Only uvicorn's intervals decide the number of rounds; daphne gets the minimum.
         while done < plan.min_rounds or (
             kind == PRIMARY_SERVER
-            and _more(plan, done, time.monotonic() - started, [interval(v) for v in cpu_ratios.values()])
+            and _more(
+                plan,
+                done,
+                time.monotonic() - started,
+                [_floored(v, tick_fraction(plan, base_cpu)) for v in cpu_ratios.values()],
+            )
         ):
             done += 1
             order = list(configs)
@@ -78,26 +84,47 @@ async def echo(plan: Plan, pools: Pools, servers: dict[str, Process], log: Log) 
                 cpu_ratios[config.name].append(cost_ratio(cpu, before_cpu, after_cpu))
                 rates[config.name].append(rate)
                 before_rate, before_cpu = after_rate, after_cpu
+        tick = tick_fraction(plan, base_cpu)
         result[kind] = {
             BASELINE.name: {
                 "frames_per_s": round(median(base_rates), 1),
                 "cpu_us_per_frame": round(median(base_cpu) * 1e6, 2),
             },
-            **{name: _summary(rates[name], ratios[name], cpu_ratios[name]) for name in ratios},
+            **{name: _summary(rates[name], ratios[name], cpu_ratios[name], tick) for name in ratios},
         }
         log(
             f"  echo on {kind}: "
             + ", ".join(
-                f"{name} +{format_interval(interval([(r - 1) * 100 for r in cpu_ratios[name]]), 1)} % CPU"
+                f"{name} +{format_interval(_overhead(cpu_ratios[name], tick), 1)} % CPU"
                 for name in cpu_ratios
             )
         )
     return result
 
 
-def _summary(rates: list[float], ratios: list[float], cpu_ratios: list[float]) -> dict[str, Any]:
-    overhead = interval([(ratio - 1) * 100 for ratio in cpu_ratios])
-    rate_equivalent = interval([inverted(ratio) for ratio in cpu_ratios])
+def tick_fraction(plan: Plan, base_cpu: list[float]) -> float:
+    """One clock tick (10 ms) as a fraction of a baseline measurement's server CPU time.
+
+    A batch of frames costs only some 25-40 ticks, so two readings can agree to the tick round
+    after round: Student's interval is then 0 while each ratio is only known to about this much.
+    """
+    seconds = median(base_cpu) * plan.echo_sockets * plan.echo_frames
+    return TICK_SECONDS / max(seconds, TICK_SECONDS)
+
+
+def _floored(values: list[float], floor: float) -> Interval:
+    """The 95 % interval of ``values``, never narrower than ``floor`` (the reading's resolution)."""
+    spread = interval(values)
+    return Interval(spread.mean, max(spread.half_width, floor), spread.samples)
+
+
+def _overhead(cpu_ratios: list[float], tick: float) -> Interval:
+    return _floored([(ratio - 1) * 100 for ratio in cpu_ratios], tick * 100)
+
+
+def _summary(rates: list[float], ratios: list[float], cpu_ratios: list[float], tick: float) -> dict[str, Any]:
+    overhead = _overhead(cpu_ratios, tick)
+    rate_equivalent = _floored([inverted(ratio) for ratio in cpu_ratios], tick)
     return {
         "frames_per_s": round(median(rates), 1),
         "ratio": round(median(ratios), 4),
@@ -106,4 +133,5 @@ def _summary(rates: list[float], ratios: list[float], cpu_ratios: list[float]) -
         "cpu_rate_ratio": rate_equivalent.as_json(),
         "cpu_overhead_percent": overhead.as_json(),
         "cpu_ratios": [round(value, 4) for value in cpu_ratios],
+        "tick_fraction": round(tick, 4),
     }

@@ -213,7 +213,11 @@ def _echo(results: dict[str, Any]) -> list[str]:
         f"{plan['echo_sockets']} authenticated sockets, each doing {plan['echo_frames']} sequential"
         " round trips of",
         "a small JSON frame at once, interleaved with the baseline like the handshakes. CPU is read around",
-        "the round trips only (sockets are opened before and closed after).",
+        "the round trips only (sockets are opened before and closed after). A measurement is some"
+        " 25-40 clock ticks of",
+        "server CPU, so no CPU interval is given narrower than one tick of it (± the tick's share),"
+        " even when rounds agree",
+        "to the tick.",
     ]
     if "warden_session" in plan["echo_configs"]:
         lines[-1] += " The `AuthMiddlewareStack` row includes Channels' `SessionMiddleware` send"

@@ -232,3 +232,23 @@ def test_an_unknown_configuration_or_server_is_refused_by_name() -> None:
         restricted(PLANS["quick"], "warden_drf_hot", None)
     with pytest.raises(SystemExit, match=r"unknown server.*hypercorn"):
         restricted(PLANS["quick"], None, "hypercorn")
+
+
+def test_echo_intervals_are_never_narrower_than_one_clock_tick() -> None:
+    """Rounds that agree to the tick (seen: three ratios of exactly 1.0) give Student's interval 0;
+    the reported interval keeps the reading's resolution instead of claiming an exact 0 %."""
+    from bench.echo import _overhead, _summary, tick_fraction
+    from bench.plan import PLANS
+
+    plan = PLANS["full"]
+    frames = plan.echo_sockets * plan.echo_frames
+    tick = tick_fraction(plan, [0.3 / frames] * 3)  # a 0.3 s measurement: one tick is 1/30 of it
+    assert tick == pytest.approx(1 / 30)
+    agreeing = _overhead([1.0, 1.0, 1.0], tick)
+    assert agreeing.mean == 0.0
+    assert agreeing.half_width == pytest.approx(100 / 30)
+    assert _overhead([1.0, 1.2, 1.4], tick).half_width > 100 / 30  # a real spread still shows
+    summary = _summary([10.0] * 3, [1.0] * 3, [1.0] * 3, tick)
+    assert summary["cpu_overhead_percent"]["ci95"] == pytest.approx(3.3333, abs=1e-4)
+    assert summary["cpu_rate_ratio"]["ci95"] == pytest.approx(0.0333, abs=1e-4)
+    assert tick_fraction(plan, [0.0] * 3) == 1.0  # a batch that read 0 s knows nothing
