@@ -136,7 +136,7 @@ SMOKE = Plan(
     peers=False,
     instruction_configs=("warden_jwt_stateless_cold",),
     instruction_handshakes=5,
-    instruction_warmup=2,
+    instruction_warmup=10,
 )
 PLANS = {plan.mode: plan for plan in (FULL, QUICK, SMOKE)}
 

@@ -422,8 +422,9 @@ def test_cached_users_expire_and_purges_are_scoped(make_user: Any) -> None:
 SIGNED = "django.contrib.sessions.backends.signed_cookies"
 
 
-def _signed_session(user: Any) -> str:
-    store = import_module(SIGNED).SessionStore()
+def _logged_in_session(user: Any, engine: str) -> str:
+    """The key of a session of ``engine`` in which ``user`` is logged in, as ``login()`` leaves it."""
+    store = import_module(engine).SessionStore()
     store.update(
         {
             SESSION_KEY: str(user.pk),
@@ -433,6 +434,10 @@ def _signed_session(user: Any) -> str:
     )
     store.save()
     return str(store.session_key)
+
+
+def _signed_session(user: Any) -> str:
+    return _logged_in_session(user, SIGNED)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -522,16 +527,7 @@ CACHE_ENGINE = "django.contrib.sessions.backends.cache"
 
 
 def _cache_session(user: Any) -> str:
-    store = import_module(CACHE_ENGINE).SessionStore()
-    store.update(
-        {
-            SESSION_KEY: str(user.pk),
-            BACKEND_SESSION_KEY: django_settings.AUTHENTICATION_BACKENDS[0],
-            HASH_SESSION_KEY: user.get_session_auth_hash(),
-        }
-    )
-    store.save()
-    return str(store.session_key)
+    return _logged_in_session(user, CACHE_ENGINE)
 
 
 def test_which_engines_are_read_without_io(settings: Any) -> None:

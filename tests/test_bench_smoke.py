@@ -20,18 +20,20 @@ ROOT = Path(__file__).resolve().parent.parent
 TIMED = "handshakes,queries,echo,memory,revocation,expiry"
 
 
+def run_module(module: str, *args: str, timeout: float, expect: int = 0) -> subprocess.CompletedProcess[str]:
+    """``python -m module args`` from the project root; its exit status must be ``expect``."""
+    completed = subprocess.run(
+        [sys.executable, "-m", module, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
+    assert completed.returncode == expect, completed.stdout[-4000:] + completed.stderr[-4000:]
+    return completed
+
+
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """One smoke run of the harness; its JSON result."""
     output = tmp_path_factory.mktemp("bench-results")
-    completed = subprocess.run(
-        [sys.executable, "-m", "bench", "--smoke", "--no-docs", "--output", str(output), "--only", TIMED],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-4000:]
+    run_module("bench", "--smoke", "--no-docs", "--output", str(output), "--only", TIMED, timeout=120)
     (result,) = output.glob("*-smoke.json")
     return dict(json.loads(result.read_text()))
 
@@ -110,24 +112,9 @@ def test_every_target_has_a_verdict(smoke_run: dict[str, Any]) -> None:
 def counted_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The instruction section of a smoke run: uvicorn under callgrind (valgrind must be installed)."""
     output = tmp_path_factory.mktemp("bench-instructions")
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench",
-            "--smoke",
-            "--no-docs",
-            "--output",
-            str(output),
-            "--only",
-            "instructions",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    run_module(
+        "bench", "--smoke", "--no-docs", "--output", str(output), "--only", "instructions", timeout=300
     )
-    assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-4000:]
     (result,) = output.glob("*-smoke.json")
     return dict(json.loads(result.read_text()))
 
@@ -153,14 +140,7 @@ def test_instructions_are_counted_per_handshake_under_callgrind(counted_run: dic
 
 def test_handshake_parts_times_every_step_in_process() -> None:
     """``bench.handshake_parts`` (quoted in bench/NOTES.md) runs with cold tokens and names each step."""
-    completed = subprocess.run(
-        [sys.executable, "-m", "bench.handshake_parts", "--scale", "0.01"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-4000:]
+    completed = run_module("bench.handshake_parts", "--scale", "0.01", timeout=120)
     header, *rows = completed.stdout.strip().splitlines()
     assert header.startswith("warden_jwt_stateless_cold, in process")
     steps = {row.split(maxsplit=1)[1]: float(row.split(maxsplit=1)[0]) for row in rows}
@@ -172,14 +152,7 @@ def test_handshake_parts_times_every_step_in_process() -> None:
 
 def test_server_profile_splits_the_servers_samples_by_owner() -> None:
     """``bench.server_profile`` (quoted in bench/NOTES.md) samples a real uvicorn with py-spy."""
-    completed = subprocess.run(
-        [sys.executable, "-m", "bench.server_profile", "--handshakes", "400", "--top", "3"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-4000:]
+    completed = run_module("bench.server_profile", "--handshakes", "400", "--top", "3", timeout=180)
     lines = completed.stdout.splitlines()
     assert lines[0].startswith("warden_jwt_stateless_cold on uvicorn, 400 handshakes")
     owners = {line[:26].strip(): line[26:].split() for line in lines[2:6]}
@@ -192,12 +165,5 @@ def test_server_profile_splits_the_servers_samples_by_owner() -> None:
 
 def test_server_profile_refuses_a_route_it_cannot_drive() -> None:
     """Tickets are minted by the benchmark run itself: the profiler says so instead of failing later."""
-    completed = subprocess.run(
-        [sys.executable, "-m", "bench.server_profile", "--route", "warden_ticket"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert completed.returncode == 2
+    completed = run_module("bench.server_profile", "--route", "warden_ticket", timeout=60, expect=2)
     assert "--route must be a bench route other than warden_ticket" in completed.stderr
