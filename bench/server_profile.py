@@ -25,6 +25,7 @@ import asyncio
 import collections
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -98,7 +99,8 @@ def profile(route: str, handshakes: int, workdir: Path, pools: Pools) -> str:
     server = start_server("uvicorn", workdir, {})
     output = workdir / f"{route}.txt"
     try:
-        asyncio.run(run_handshakes(server.port, fresh_attempts(config, server.port, pools, 200, None), 16))
+        warm_up = fresh_attempts(config, server.port, pools, 200, None)  # imports, caches, warm tokens
+        asyncio.run(run_handshakes(server.port, warm_up, CONCURRENCY))
         attempts = fresh_attempts(config, server.port, pools, handshakes, None)
         command = [_py_spy(), "record", "--pid", str(server.pid), "--rate", "1000", "--format", "raw"]
         spy = subprocess.Popen(
@@ -108,7 +110,7 @@ def profile(route: str, handshakes: int, workdir: Path, pools: Pools) -> str:
         )
         time.sleep(1.0)  # py-spy attaches
         batch = asyncio.run(run_handshakes(server.port, attempts, CONCURRENCY))
-        spy.send_signal(2)
+        spy.send_signal(signal.SIGINT)  # py-spy writes its profile and exits
         _, errors = spy.communicate(timeout=60)
         if batch.failures:
             raise SystemExit(f"{route}: {len(batch.failures)} handshakes failed, first: {batch.failures[0]}")
