@@ -155,11 +155,12 @@ class Pools:
         return jwt_for(self.seeded.user_ids[next(self._jwt_users)])
 
 
-def attempt(config: Config, port: int, secret: str | None) -> Attempt:
-    """The handshake that presents ``secret`` to ``config``'s route on ``port``."""
+def presented(config: Config, secret: str | None) -> tuple[list[tuple[str, str]], str, bytes | None]:
+    """How ``config``'s client presents ``secret``: its headers (Origin first), its query string and
+    the frame it sends once accepted (first-message auth). The benchmark's sockets and the
+    in-process tools (``bench.memory_sites``, ``bench.handshake_parts``) both read it from here."""
     headers = [("Origin", ORIGIN)]
-    path = config.path
-    frame = None
+    query, frame = "", None
     match config.credential:
         case "session" | "session_signed":
             headers.append(("Cookie", f"sessionid={secret}"))
@@ -168,12 +169,19 @@ def attempt(config: Config, port: int, secret: str | None) -> Attempt:
         case "jwt_db" | "jwt_stateless":
             headers.append(("Authorization", f"Bearer {secret}"))
         case "ticket":
-            path = f"{path}?ticket={secret}"
+            query = f"ticket={secret}"
         case "jwt_query":
-            path = f"{path}?token={secret}"
+            query = f"token={secret}"
         case "first_message":
             headers.append(("Sec-WebSocket-Protocol", "warden"))
             frame = auth_frame(str(secret))
+    return headers, query, frame
+
+
+def attempt(config: Config, port: int, secret: str | None) -> Attempt:
+    """The handshake that presents ``secret`` to ``config``'s route on ``port``."""
+    headers, query, frame = presented(config, secret)
+    path = f"{config.path}?{query}" if query else config.path
     return Attempt(upgrade_request(port, path, headers), frame)
 
 

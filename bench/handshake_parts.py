@@ -18,10 +18,10 @@ import argparse
 import asyncio
 import sys
 import timeit
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
-from bench.memory_sites import _scope, _secrets, _setup
+from bench.memory_sites import scope_for, secrets_for, setup_in_process
 
 
 def _best(function: Callable[[], object], number: int) -> float:
@@ -52,12 +52,17 @@ def _handshake(application: Any, scope: dict[str, Any]) -> None:
         if message["type"] == "websocket.close":
             raise RuntimeError(f"refused: {message}")
 
-    coroutine = application(dict(scope), receive, send)
+    without_waiting(application(dict(scope), receive, send), "the handshake")
+
+
+def without_waiting(coroutine: Coroutine[Any, Any, object], what: str) -> None:
+    """Run ``coroutine`` to its end in one step: timing it needs a route that never waits on I/O."""
     try:
         coroutine.send(None)
     except StopIteration:
         return
-    raise RuntimeError("the handshake waited on something: not a synchronous route")
+    coroutine.close()
+    raise RuntimeError(f"{what} waited on I/O: pick a stateless route (--route warden_jwt_stateless_cold)")
 
 
 def parts(route: str, scale: float = 1.0) -> list[tuple[str, float]]:
@@ -76,8 +81,8 @@ def parts(route: str, scale: float = 1.0) -> list[tuple[str, float]]:
     seeded = seed(64)
     middleware = build(BY_NAME[route])
     settings = middleware.settings
-    token = _secrets(route, 1, seeded)[0]
-    scope = _scope(route, token, 1)
+    token = secrets_for(route, 1, seeded)[0]
+    scope = scope_for(route, token, 1)
     credential = find_credentials(scope, settings)[0]
     authenticator = settings.authenticators[0]
 
@@ -85,12 +90,7 @@ def parts(route: str, scale: float = 1.0) -> list[tuple[str, float]]:
         return None
 
     def authenticate() -> None:
-        coroutine = authenticator.authenticate(credential, scope)
-        try:
-            coroutine.send(None)
-        except StopIteration:
-            return
-        raise RuntimeError(f"{route}: the credential check waits on I/O; pick a stateless route")
+        without_waiting(authenticator.authenticate(credential, scope), f"{route}'s credential check")
 
     user, info = asyncio.run(authenticator.authenticate(credential, scope))
     auth = AuthInfo.from_credential(user, info, authenticator=authenticator.name, transport="header")
@@ -108,7 +108,7 @@ def parts(route: str, scale: float = 1.0) -> list[tuple[str, float]]:
         return max(1, round(number * scale))
 
     fresh = iter(
-        [_scope(route, secret, n) for n, secret in enumerate(_secrets(route, 5 * calls(1_000), seeded))]
+        [scope_for(route, secret, n) for n, secret in enumerate(secrets_for(route, 5 * calls(1_000), seeded))]
     )
 
     def cold() -> None:
@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.scale > 0:
         parser.error("--scale must be positive")
-    _setup()
+    setup_in_process()
     print(f"{args.route}, in process, µs per call (best of 5):")
     for step, micros in parts(args.route, args.scale):
         print(f"  {micros:8.2f}  {step}")

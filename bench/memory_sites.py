@@ -23,10 +23,8 @@ from typing import Any
 
 from bench.configs import BY_NAME
 
-ORIGIN = b"http://bench.local"
 
-
-def _setup() -> Any:
+def setup_in_process() -> Any:
     os.environ.setdefault("WARDEN_BENCH_DB", str(Path(tempfile.mkdtemp()) / "bench.sqlite3"))
     os.environ["WARDEN_BENCH_NO_CHANNEL_LAYER"] = "1"
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.project.settings"
@@ -41,23 +39,21 @@ def _setup() -> Any:
     return application
 
 
-def _scope(route: str, token: str | None, number: int) -> dict[str, Any]:
-    headers = [(b"host", b"127.0.0.1:8000"), (b"origin", ORIGIN)]
-    credential = BY_NAME[route].credential
-    query = b""
-    if credential == "session":
-        headers.append((b"cookie", f"sessionid={token}".encode()))
-    elif credential == "drf":
-        headers.append((b"authorization", f"Token {token}".encode()))
-    elif credential == "jwt_query":  # django-channels-jwt-stateless reads ?token=
-        query = f"token={token}".encode()
-    elif token is not None:
-        headers.append((b"authorization", f"Bearer {token}".encode()))
+def scope_for(route: str, token: str | None, number: int) -> dict[str, Any]:
+    """The ASGI scope uvicorn would send for the bench client of ``route`` presenting ``token``."""
+    from bench.credentials import presented
+
+    config = BY_NAME[route]
+    sent, query, _ = presented(config, token)
+    headers = [
+        (b"host", b"127.0.0.1:8000"),
+        *((name.lower().encode(), value.encode()) for name, value in sent),
+    ]
     return {
         "type": "websocket",
-        "path": f"/ws/{route}/",
-        "raw_path": f"/ws/{route}/".encode(),
-        "query_string": query,
+        "path": config.path,
+        "raw_path": config.path.encode(),
+        "query_string": query.encode(),
         "headers": headers,
         "client": ("127.0.0.1", 40000 + number % 20000),
         "server": ("127.0.0.1", 8000),
@@ -82,14 +78,14 @@ async def _hold(application: Any, route: str, tokens: list[str | None]) -> tuple
             elif message["type"] == "websocket.close":
                 raise RuntimeError(f"refused: {message}")
 
-        task = asyncio.ensure_future(application(_scope(route, token, number), inbox.get, send))
+        task = asyncio.ensure_future(application(scope_for(route, token, number), inbox.get, send))
         await asyncio.wait_for(accepted.wait(), 10)
         tasks.append(task)
         inboxes.append(inbox)
     return tasks, inboxes
 
 
-def _secrets(route: str, count: int, seeded: Any) -> list[str | None]:
+def secrets_for(route: str, count: int, seeded: Any) -> list[str | None]:
     from bench.credentials import jwt_for
 
     credential = BY_NAME[route].credential
@@ -97,6 +93,8 @@ def _secrets(route: str, count: int, seeded: Any) -> list[str | None]:
         return [None] * count
     if credential == "session":
         return [seeded.session_keys[n % len(seeded.session_keys)] for n in range(count)]
+    if credential == "session_signed":
+        return [seeded.signed_sessions[n % len(seeded.signed_sessions)] for n in range(count)]
     if credential == "drf":
         return [seeded.drf_keys[n % len(seeded.drf_keys)] for n in range(count)]
     return [jwt_for(seeded.user_ids[n % len(seeded.user_ids)]) for n in range(count)]
@@ -104,7 +102,7 @@ def _secrets(route: str, count: int, seeded: Any) -> list[str | None]:
 
 async def measure(application: Any, route: str, count: int, seeded: Any) -> dict[str, float]:
     """Bytes per connection by allocation site (``file:line``), with the total under ``"total"``."""
-    tokens = _secrets(route, count, seeded)
+    tokens = secrets_for(route, count, seeded)
     warm_tasks, warm_inboxes = await _hold(application, route, tokens[:20])  # imports, caches, firsts
     for inbox in warm_inboxes:
         inbox.put_nowait({"type": "websocket.disconnect", "code": 1000})
@@ -132,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--route", default="warden_jwt_stateless_cold")
     parser.add_argument("--top", type=int, default=15)
     args = parser.parse_args(argv)
-    application = _setup()
+    application = setup_in_process()
     from bench.credentials import seed
 
     seeded = seed(max(args.connections, 600))
