@@ -66,7 +66,7 @@ async def echo(plan: Plan, pools: Pools, servers: dict[str, Process], log: Log) 
                 plan,
                 done,
                 time.monotonic() - started,
-                [_floored(v, tick_fraction(plan, base_cpu)) for v in cpu_ratios.values()],
+                [interval(v, floor=tick_fraction(plan, base_cpu)) for v in cpu_ratios.values()],
             )
         ):
             done += 1
@@ -112,19 +112,13 @@ def tick_fraction(plan: Plan, base_cpu: list[float]) -> float:
     return TICK_SECONDS / max(seconds, TICK_SECONDS)
 
 
-def _floored(values: list[float], floor: float) -> Interval:
-    """The 95 % interval of ``values``, never narrower than ``floor`` (the reading's resolution)."""
-    spread = interval(values)
-    return Interval(spread.mean, max(spread.half_width, floor), spread.samples)
-
-
 def _overhead(cpu_ratios: list[float], tick: float) -> Interval:
-    return _floored([(ratio - 1) * 100 for ratio in cpu_ratios], tick * 100)
+    return interval([(ratio - 1) * 100 for ratio in cpu_ratios], floor=tick * 100)
 
 
 def _summary(rates: list[float], ratios: list[float], cpu_ratios: list[float], tick: float) -> dict[str, Any]:
     overhead = _overhead(cpu_ratios, tick)
-    rate_equivalent = _floored([inverted(ratio) for ratio in cpu_ratios], tick)
+    rate_equivalent = interval([inverted(ratio) for ratio in cpu_ratios], floor=tick)
     return {
         "frames_per_s": round(median(rates), 1),
         "ratio": round(median(ratios), 4),

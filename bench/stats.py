@@ -83,15 +83,19 @@ class Interval:
         }
 
 
-def interval(values: Sequence[float]) -> Interval:
-    """Mean and 95 % confidence half-width of independent samples (Student's t)."""
+def interval(values: Sequence[float], *, floor: float = 0.0) -> Interval:
+    """Mean and 95 % confidence half-width of independent samples (Student's t).
+
+    ``floor``: the resolution of one reading. Samples that agree to it (a CPU clock tick) give
+    Student's half-width 0, but the mean is known only to the resolution, so it is never narrower.
+    """
     if not values:
         raise ValueError("no samples")
     mean = statistics.fmean(values)
     if len(values) == 1:
         return Interval(mean, math.inf, 1)
     half = t95(len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values))
-    return Interval(mean, half, len(values))
+    return Interval(mean, max(half, floor), len(values))
 
 
 def cost_ratio(cost: float, before: float, after: float) -> float:
