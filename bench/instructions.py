@@ -13,7 +13,7 @@ others; after one untimed pass over every route, for each configuration the coun
 are dumped (``callgrind_control -d``). The dump's total over the batch's size is the figure; its
 ratio to the no-auth baseline's (measured first and last) is the deterministic twin of the CPU-cost
 ratio. Instructions are not time (a cache miss costs more than an add), so the two ratios differ a
-little; they move together, and this one shows a 1 % change (two runs agree to 0.003).
+little; they move together, and this one shows a 1 % change (two runs agree to 0.001).
 """
 
 from __future__ import annotations

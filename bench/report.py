@@ -249,7 +249,7 @@ def _instructions(results: dict[str, Any]) -> list[str]:
         " first and last",
         f"({counted['baseline_spread'] * 100:.2f} % apart in this run). Unlike CPU time, the count does"
         " not depend on what else",
-        "the machine does: repeated runs agree to 0.3 %, so it shows changes the CPU-time intervals"
+        "the machine does: repeated runs agree to 0.1 %, so it shows changes the CPU-time intervals"
         " hide. It is a",
         "count of instructions, not of time (a cache miss costs more than an add), and one handshake at"
         " a time shares no",
